@@ -1,0 +1,124 @@
+"""The `procure` command: start the product or one part of it, and manage users."""
+
+import argparse
+import asyncio
+import os
+import sys
+
+from lifecycle.db import get_engine, transaction
+from lifecycle.errors import DomainError
+from lifecycle.rules import Role
+from lifecycle.services import users
+from lifecycle.settings import get_settings
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    """Create a user and print its token once."""
+    with transaction() as session:
+        user, token = users.create(session, name=args.name, email=args.email, roles=args.role)
+    print(f"created user {user.id} {user.name} <{user.email}> roles={user.roles}")
+    print(f"API token (shown once, keep it safe): {token}")
+    return 0
+
+
+def _users_list(_args: argparse.Namespace) -> int:
+    """Print every user."""
+    with transaction() as session:
+        for user in users.list_(session):
+            print(f"{user.id}\t{user.email}\t{user.name}\t{user.roles}")
+    return 0
+
+
+def _start(_args: argparse.Namespace) -> int:
+    """Everything, supervised."""
+    from api.launcher import launch
+
+    get_engine()  # create the schema before the children race to do it
+    return launch(get_settings())
+
+
+def _api(_args: argparse.Namespace) -> int:
+    """The HTTP API alone."""
+    import uvicorn
+
+    settings = get_settings()
+    get_engine()
+    uvicorn.run("api.app:app", host=settings.api_host, port=settings.api_port, log_level="info")
+    return 0
+
+
+def _runner(_args: argparse.Namespace) -> int:
+    """The stage runner alone (needs PREFECT_API_URL)."""
+    from flows.runner import serve_all
+
+    asyncio.run(serve_all())
+    return 0
+
+
+def _dispatcher(_args: argparse.Namespace) -> int:
+    """The outbox dispatcher alone (needs PREFECT_API_URL)."""
+    import logging
+
+    from flows.dispatcher import dispatch_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(dispatch_forever())
+    return 0
+
+
+def _prefect_server(_args: argparse.Namespace) -> int:
+    """The embedded Prefect server, its database inside the data folder."""
+    from api.launcher import prefect_environment
+
+    settings = get_settings()
+    env = prefect_environment(settings)
+    prefect = os.path.join(os.path.dirname(sys.executable), "prefect")
+    os.execve(
+        prefect,
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(settings.prefect_port)],
+        env,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    root = argparse.ArgumentParser(prog="procure", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    for name, handler, text in (
+        ("start", _start, "start everything on the embedded default"),
+        ("api", _api, "the HTTP API only"),
+        ("runner", _runner, "the Prefect stage runner only"),
+        ("dispatcher", _dispatcher, "the outbox dispatcher only"),
+        ("prefect-server", _prefect_server, "the embedded Prefect server only"),
+    ):
+        commands.add_parser(name, help=text).set_defaults(handler=handler)
+    user_commands = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = user_commands.add_parser("create", help="create a user and print its API token")
+    create.add_argument("--name", required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=[role.value for role in Role],
+        help="repeat for several roles",
+    )
+    create.set_defaults(handler=_users_create)
+    user_commands.add_parser("list", help="list users").set_defaults(handler=_users_list)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; domain errors print their message and exit 2."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except DomainError as exc:
+        print(f"procure: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Request dependencies: the unit of work, the settings and the signed-in user."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header
+from sqlmodel import Session
+
+from lifecycle.db import get_engine
+from lifecycle.errors import Forbidden, Unauthenticated
+from lifecycle.models import User
+from lifecycle.rules import Role
+from lifecycle.services import users
+from lifecycle.settings import Settings, get_settings
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": commit happens when the route returns, so a failed commit is an error
+# response and never a success the database did not keep.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def current_user(
+    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    """The user whose bearer token came with the request."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+    return users.authenticate(session, token=authorization[7:].strip())
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(user: User, *roles: Role) -> None:
+    """Refuse users holding none of `roles`."""
+    if not users.has_role(user, *roles):
+        raise Forbidden("this needs the role " + " or ".join(role.value for role in roles))

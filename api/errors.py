@@ -1,0 +1,21 @@
+"""Domain errors to HTTP, in one place."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from lifecycle.errors import DomainError, Unauthenticated
+
+
+async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """A domain refusal becomes its status code with the message and the field at fault."""
+    assert isinstance(exc, DomainError)
+    body: dict[str, object] = {"detail": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers."""
+    app.add_exception_handler(DomainError, domain_error)

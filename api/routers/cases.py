@@ -1,0 +1,81 @@
+"""Cases: raise, list, read, change, resubmit, name the contract manager."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.views import CaseDetail, CaseSummary, case_detail, case_summary
+from lifecycle.rules import Stage, Status
+from lifecycle.schemas import ContractManagerIn, PurchaseRequestChanges, PurchaseRequestIn
+from lifecycle.services import cases
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseSummary)
+def raise_request(
+    body: PurchaseRequestIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> CaseSummary:
+    """Raise a purchase request; its stage flow runs in the background."""
+    return case_summary(cases.create(session, requester=user, request=body, settings=settings))
+
+
+@router.get("", response_model=list[CaseSummary])
+def list_cases(
+    session: SessionDep,
+    user: CurrentUser,
+    stage: Stage | None = None,
+    status: Status | None = None,
+    waiting_on_me: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CaseSummary]:
+    """Cases, newest first; `waiting_on_me` keeps those whose gate you decide."""
+    rows = cases.list_(
+        session,
+        stage=stage,
+        status=status,
+        waiting_on=user if waiting_on_me else None,
+        limit=limit,
+        offset=offset,
+    )
+    return [case_summary(case) for case in rows]
+
+
+@router.get("/{case_id}", response_model=CaseDetail)
+def read_case(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail:
+    """A case with its gates, timeline, documents and flow runs."""
+    return case_detail(session, cases.get(session, case_id=case_id))
+
+
+@router.patch("/{case_id}/request", response_model=CaseDetail)
+def change_request(
+    case_id: int,
+    body: PurchaseRequestChanges,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> CaseDetail:
+    """The requester edits the request after legal asked for changes."""
+    case = cases.get(session, case_id=case_id)
+    cases.update_request(session, case=case, user=user, changes=body, settings=settings)
+    return case_detail(session, case)
+
+
+@router.post("/{case_id}/resubmit", response_model=CaseDetail)
+def resubmit(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail:
+    """Answer a request for changes; the gate opens again."""
+    case = cases.get(session, case_id=case_id)
+    cases.resubmit(session, case=case, user=user)
+    return case_detail(session, case)
+
+
+@router.put("/{case_id}/contract-manager", response_model=CaseDetail)
+def name_manager(
+    case_id: int, body: ContractManagerIn, session: SessionDep, user: CurrentUser
+) -> CaseDetail:
+    """Name the contract manager (who is told by email)."""
+    case = cases.get(session, case_id=case_id)
+    cases.name_contract_manager(session, case=case, user=user, manager_id=body.user_id)
+    return case_detail(session, case)

@@ -1,0 +1,60 @@
+"""The central document repository."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+
+from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.views import DocumentView, document_view
+from lifecycle.services import cases, documents
+
+router = APIRouter(prefix="/cases/{case_id}/documents", tags=["documents"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DocumentView)
+async def upload(
+    case_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File()],
+    document_type: Annotated[str, Form()],
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> DocumentView:
+    """Upload a document with its OCDS document type (e.g. contractSigned)."""
+    # Read one byte past the limit: enough to refuse an oversized file without holding it all.
+    data = await file.read(settings.max_upload_bytes + 1)
+    case = cases.get(session, case_id=case_id)
+    document = documents.upload(
+        session,
+        case=case,
+        user=user,
+        document_type=document_type,
+        title=title,
+        filename=file.filename or "document",
+        content_type=(file.content_type or "").split(";")[0].strip(),
+        data=data,
+        settings=settings,
+    )
+    return document_view(document)
+
+
+@router.get("/{document_id}")
+def download(
+    case_id: int,
+    document_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> Response:
+    """The document's bytes, checked against their SHA-256."""
+    case = cases.get(session, case_id=case_id)
+    document = documents.get(session, case=case, document_id=document_id)
+    return Response(
+        documents.read(settings, document),
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "X-Content-SHA256": document.sha256,
+        },
+    )

@@ -1,0 +1,26 @@
+"""Gate decisions."""
+
+from fastapi import APIRouter
+
+from api.deps import CurrentUser, SessionDep
+from api.views import GateView, gate_view
+from lifecycle.schemas import GateDecisionIn
+from lifecycle.services import cases, gates
+
+router = APIRouter(prefix="/cases/{case_id}/gates", tags=["gates"])
+
+
+@router.post("/{gate_id}/decision", response_model=GateView)
+def decide(
+    case_id: int, gate_id: int, body: GateDecisionIn, session: SessionDep, user: CurrentUser
+) -> GateView:
+    """Approve, request changes or reject. A decided gate answers 409."""
+    case = cases.get(session, case_id=case_id)
+    gate = gates.decide(
+        session,
+        case=case,
+        gate=gates.get(session, case=case, gate_id=gate_id),
+        user=user,
+        decision=body,
+    )
+    return gate_view(session, case, gate)

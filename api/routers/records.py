@@ -1,0 +1,60 @@
+"""Cross-cutting records: lessons learned, the mail outbox, users."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CurrentUser, SessionDep, require_role
+from api.views import LessonView, MailView, UserView, mail_view, user_view
+from lifecycle.rules import Role
+from lifecycle.schemas import LessonIn
+from lifecycle.services import history, lessons, users
+
+router = APIRouter(tags=["records"])
+
+
+@router.post("/lessons", status_code=status.HTTP_201_CREATED, response_model=LessonView)
+def add_lesson(body: LessonIn, session: SessionDep, user: CurrentUser) -> LessonView:
+    """Log a lesson learned, optionally about a case."""
+    return LessonView.model_validate(lessons.add(session, user=user, lesson=body))
+
+
+@router.get("/lessons", response_model=list[LessonView])
+def search_lessons(
+    session: SessionDep,
+    user: CurrentUser,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    case_id: int | None = None,
+) -> list[LessonView]:
+    """Search the lessons-learned log."""
+    return [
+        LessonView.model_validate(row) for row in lessons.search(session, text=q, case_id=case_id)
+    ]
+
+
+@router.get("/outbox/mail", response_model=list[MailView])
+def list_mail(
+    session: SessionDep,
+    user: CurrentUser,
+    status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
+    case_id: int | None = None,
+) -> list[MailView]:
+    """Mail in the outbox: all of it for admins and auditors, your own for everyone else."""
+    everyone = users.has_role(user, Role.ADMIN, Role.AUDITOR)
+    rows = history.mail(
+        session, status=status, case_id=case_id, recipient=None if everyone else user.email
+    )
+    return [mail_view(row) for row in rows]
+
+
+@router.get("/me", response_model=UserView)
+def me(user: CurrentUser) -> UserView:
+    """Who the token belongs to."""
+    return user_view(user)
+
+
+@router.get("/users", response_model=list[UserView])
+def list_users(session: SessionDep, user: CurrentUser) -> list[UserView]:
+    """Every user (admins and auditors)."""
+    require_role(user, Role.ADMIN, Role.AUDITOR)
+    return [user_view(row) for row in users.list_(session)]

@@ -1,0 +1,131 @@
+"""The outbox dispatcher: submits due flow requests to Prefect (one at a time, which a
+SQLite-backed Prefect server needs) and delivers mail when an SMTP server is configured.
+While Prefect or SMTP is down the rows stay pending and go when it is back."""
+
+import asyncio
+import logging
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from flows.runner import deployment_name
+from lifecycle.db import get_engine, transaction
+from lifecycle.models import FlowRequest, utcnow
+from lifecycle.settings import Settings, get_settings
+from notifications import SmtpSender, deliver_due, smtp_configured
+
+log = logging.getLogger("procure.dispatcher")
+
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def due_requests(engine: Engine, *, limit: int = 20) -> list[FlowRequest]:
+    """Pending flow requests whose time has come, oldest first."""
+    with Session(engine, expire_on_commit=False) as session:
+        return list(
+            session.exec(
+                select(FlowRequest)
+                .where(FlowRequest.status == "pending", FlowRequest.not_before <= utcnow())
+                .order_by(col(FlowRequest.not_before), col(FlowRequest.id))
+                .limit(limit)
+            )
+        )
+
+
+def mark(engine: Engine, request_id: int, **values: Any) -> None:
+    """Update one request row in its own transaction."""
+    with transaction(engine) as session:
+        row = session.get(FlowRequest, request_id)
+        assert row is not None
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+class Dispatcher:
+    """Drains both outboxes; one instance per installation."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self._deployments: dict[str, UUID] = {}
+        self.sender = SmtpSender(settings) if smtp_configured(settings) else None
+
+    async def _deployment_id(self, client: Any, flow_name: str) -> UUID:
+        """Deployment ids never change while the runner lives; look each up once."""
+        if flow_name not in self._deployments:
+            deployment = await client.read_deployment_by_name(deployment_name(flow_name))
+            self._deployments[flow_name] = deployment.id
+        return self._deployments[flow_name]
+
+    async def submit_due(self) -> int:
+        """Submit due flow requests; stops at the first error, leaving the rest pending."""
+        submitted = 0
+        requests = due_requests(self.engine)
+        if not requests:
+            return 0
+        async with get_client() as client:
+            for request in requests:
+                assert request.id is not None
+                try:
+                    deployment_id = await self._deployment_id(client, request.flow_name)
+                    run = await client.create_flow_run_from_deployment(
+                        deployment_id,
+                        parameters=request.parameters,
+                        name=request.run_name,
+                        idempotency_key=request.key,
+                    )
+                except Exception as exc:
+                    self._deployments.pop(request.flow_name, None)
+                    mark(
+                        self.engine,
+                        request.id,
+                        attempts=request.attempts + 1,
+                        last_error=f"{type(exc).__name__}: {exc}"[:500],
+                    )
+                    raise
+                mark(
+                    self.engine,
+                    request.id,
+                    status="submitted",
+                    flow_run_id=str(run.id),
+                    last_error=None,
+                )
+                submitted += 1
+        return submitted
+
+    async def deliver_mail(self) -> None:
+        """Send due mail, if an SMTP server is configured."""
+        if self.sender is None:
+            return
+        await deliver_due(
+            self.engine,
+            self.sender,
+            max_attempts=self.settings.mail_max_attempts,
+            sender_address=self.settings.mail_from,
+        )
+
+    async def run_forever(self) -> None:
+        """Poll both outboxes; back off while Prefect is unreachable."""
+        delay = self.settings.dispatch_interval_seconds
+        while True:
+            try:
+                await self.submit_due()
+                delay = self.settings.dispatch_interval_seconds
+            except Exception as exc:
+                log.warning("flow requests wait: Prefect did not accept them (%s)", exc)
+                delay = min(max(delay * 2, 1.0), MAX_BACKOFF_SECONDS)
+            try:
+                await self.deliver_mail()
+            except Exception:
+                log.exception("mail delivery failed; it is retried")
+            await asyncio.sleep(delay)
+
+
+async def dispatch_forever() -> None:
+    """Run the dispatcher with the process settings."""
+    await Dispatcher(get_settings(), get_engine()).run_forever()

@@ -1,0 +1,75 @@
+"""One Prefect flow per stage. Each plans from the database and runs the steps; a gate is a
+row, so a flow that reaches one records it and ends. Runs are named by business reference."""
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from flows import tasks
+from flows.tracking import HOOKS, record_state
+from lifecycle.rules import Stage
+
+
+async def run_stage(stage: Stage, case_id: int, reference: str) -> list[str]:
+    """Plan from the database, then run each step as a task. A request that arrives after the
+    case moved on plans nothing."""
+    if flow_run.id:
+        record_state(flow_run.id, "running")
+    snapshot = tasks.load_plan(case_id, reference, stage)
+    for step in snapshot.steps:
+        tasks.perform(case_id, reference, stage, step, snapshot.gate)
+    steps = [step.value for step in snapshot.steps]
+    get_run_logger().info("%s %s: %s", stage.value, reference, ", ".join(steps) or "waiting")
+    return steps
+
+
+@flow(name="purchase-request", flow_run_name="purchase-request {reference}", **HOOKS)
+async def purchase_request(case_id: int, reference: str) -> list[str]:
+    """Acknowledge the request and route it to legal or procurement."""
+    return await run_stage(Stage.PURCHASE_REQUEST, case_id, reference)
+
+
+@flow(name="legal-consultation", flow_run_name="legal-consultation {reference}", **HOOKS)
+async def legal_consultation(case_id: int, reference: str) -> list[str]:
+    """Open the early legal consultation gate."""
+    return await run_stage(Stage.LEGAL_CONSULTATION, case_id, reference)
+
+
+@flow(name="procurement", flow_run_name="procurement {reference}", **HOOKS)
+async def procurement(case_id: int, reference: str) -> list[str]:
+    """Open procurement, the award-approval gate, and end the standstill."""
+    return await run_stage(Stage.PROCUREMENT, case_id, reference)
+
+
+@flow(name="signing", flow_run_name="signing {reference}", **HOOKS)
+async def signing(case_id: int, reference: str) -> list[str]:
+    """Open signing, then legal's signing confirmation gate."""
+    return await run_stage(Stage.SIGNING, case_id, reference)
+
+
+@flow(name="register-entry", flow_run_name="register-entry {reference}", **HOOKS)
+async def register_entry(case_id: int, reference: str) -> list[str]:
+    """Draft the register entry, then procurement's verification gate."""
+    return await run_stage(Stage.REGISTER_ENTRY, case_id, reference)
+
+
+@flow(name="monitoring", flow_run_name="monitoring {reference}", **HOOKS)
+async def monitoring(case_id: int, reference: str) -> list[str]:
+    """Publish the register entry and schedule the first review."""
+    return await run_stage(Stage.MONITORING, case_id, reference)
+
+
+@flow(name="exit", flow_run_name="exit {reference}", **HOOKS)
+async def exit_(case_id: int, reference: str) -> list[str]:
+    """Open the closure gate."""
+    return await run_stage(Stage.EXIT, case_id, reference)
+
+
+STAGE_FLOWS = {
+    Stage.PURCHASE_REQUEST: purchase_request,
+    Stage.LEGAL_CONSULTATION: legal_consultation,
+    Stage.PROCUREMENT: procurement,
+    Stage.SIGNING: signing,
+    Stage.REGISTER_ENTRY: register_entry,
+    Stage.MONITORING: monitoring,
+    Stage.EXIT: exit_,
+}

@@ -1,0 +1,15 @@
+"""Today's date in the council's time zone (dates in the rules are UK dates)."""
+
+from datetime import UTC, date, datetime
+
+from lifecycle.calendar import LONDON
+
+
+def today() -> date:
+    """The current date in London."""
+    return datetime.now(LONDON).date()
+
+
+def now() -> datetime:
+    """The current moment, aware (UTC)."""
+    return datetime.now(UTC)

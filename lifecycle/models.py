@@ -1,0 +1,278 @@
+"""The SQLModel tables. Money is integer pence, dates are dates, timestamps are aware UTC."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC timestamp."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware timestamps as UTC and hands them back aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must carry a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def stamp(**kwargs: Any) -> Any:
+    """An aware-timestamp column."""
+    return Field(sa_type=UTCDateTime, **kwargs)  # type: ignore[call-overload]
+
+
+def json_column() -> Any:
+    """A JSON column (lists and dicts)."""
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class User(SQLModel, table=True):
+    """A person who signs in with an API token; roles are a comma-separated set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str = Field(unique=True, index=True)
+    roles: str
+    token_hash: str = Field(unique=True, index=True)
+    active: bool = True
+    created_at: datetime = stamp(default_factory=utcnow)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last case number issued in a year, for PR-YYYY-NNNN references."""
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Case(SQLModel, table=True):
+    """One purchase from request to closed contract."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, index=True)
+    ocid: str = Field(unique=True)
+    title: str
+    description: str
+    category: str
+    light_touch: bool = False
+    department: str
+    estimated_value_pence: int
+    irrecoverable_vat_pence: int = 0
+    needed_by: date
+    contract_required: bool
+    route: str
+    contract: bool
+    stage: str = Field(index=True)
+    status: str = Field(index=True)
+    outcome: str | None = None
+    requester_id: int = Field(foreign_key="user.id", index=True)
+    contract_manager_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    contract_type: str | None = None
+    key_contract: bool = False
+    legal_round: int = 0
+    awarded_bid_id: int | None = None
+    award_rationale: str | None = None
+    award_notice_published_on: date | None = None
+    standstill_last_day: date | None = None
+    created_at: datetime = stamp(default_factory=utcnow)
+    updated_at: datetime = stamp(default_factory=utcnow)
+    closed_at: datetime | None = stamp(default=None)
+
+
+class Gate(SQLModel, table=True):
+    """A decision a case waits on. One row per (case, kind, round): a rerun cannot add one."""
+
+    __table_args__ = (UniqueConstraint("case_id", "kind", "round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: str
+    round: int = 1
+    role: str
+    status: str = "pending"  # pending | decided
+    opened_at: datetime = stamp(default_factory=utcnow)
+    due_on: date
+    decision: str | None = None
+    reason: str | None = None
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = stamp(default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to a case, when, from which stage and status to which, and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")  # None: the system
+    at: datetime = stamp(default_factory=utcnow)
+    action: str
+    from_stage: str | None = None
+    to_stage: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    detail: dict[str, Any] = json_column()
+
+
+class Bid(SQLModel, table=True):
+    """A supplier's bid or quote in a procurement."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    supplier_name: str
+    registration_number: str | None = None
+    sme: bool = False
+    vcse: bool = False
+    price_pence: int
+    score: int | None = None
+    created_by: int = Field(foreign_key="user.id")
+    created_at: datetime = stamp(default_factory=utcnow)
+
+
+class Document(SQLModel, table=True):
+    """A document in the central repository; bytes live once under their SHA-256."""
+
+    __table_args__ = (UniqueConstraint("case_id", "sha256", "document_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    document_type: str
+    title: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str = Field(index=True)
+    uploaded_by: int = Field(foreign_key="user.id")
+    uploaded_at: datetime = stamp(default_factory=utcnow)
+
+
+class Contract(SQLModel, table=True):
+    """The signed contract's dates; one per case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    start_date: date
+    end_date: date
+    supplier_signed_on: date
+    council_signed_on: date
+    late_signing_reason: str | None = None
+    ended_on: date | None = None
+    exit_reason: str | None = None
+    next_review_due: date | None = None
+    recorded_by: int = Field(foreign_key="user.id")
+    recorded_at: datetime = stamp(default_factory=utcnow)
+
+
+class Flag(SQLModel, table=True):
+    """Something an auditor must see about a case, raised once per code."""
+
+    __table_args__ = (UniqueConstraint("case_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    code: str
+    message: str
+    raised_at: datetime = stamp(default_factory=utcnow)
+
+
+class RegisterEntry(SQLModel, table=True):
+    """The case's line in the Transparency Code contract register."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    status: str = "draft"  # draft | submitted | published | ended
+    reference: str
+    ocid: str
+    title: str
+    department: str
+    description: str
+    supplier_name: str | None = None
+    supplier_registration_number: str | None = None
+    sme: bool = False
+    vcse: bool = False
+    start_date: date | None = None
+    end_date: date | None = None
+    review_date: date | None = None
+    value_pence: int
+    irrecoverable_vat_pence: int = 0
+    procurement_process: str | None = None
+    contract_manager_name: str | None = None
+    published_at: datetime | None = stamp(default=None)
+    ended_on: date | None = None
+    updated_at: datetime = stamp(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    """A contract manager's performance review for one period."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    period_start: date
+    period_end: date
+    rag: str
+    kpis: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    notes: str = ""
+    submitted_by: int = Field(foreign_key="user.id")
+    submitted_at: datetime = stamp(default_factory=utcnow)
+
+
+class Lesson(SQLModel, table=True):
+    """A lessons-learned entry, optionally about a case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    author_id: int = Field(foreign_key="user.id")
+    text: str
+    created_at: datetime = stamp(default_factory=utcnow)
+
+
+class FlowRequest(SQLModel, table=True):
+    """Outbox of stage flow runs. Written with the change that needs the run; the dispatcher
+    submits it to Prefect once `not_before` has passed, with `key` as the idempotency key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    flow_name: str
+    run_name: str
+    parameters: dict[str, Any] = json_column()
+    not_before: datetime = stamp(default_factory=utcnow, index=True)
+    status: str = Field(default="pending", index=True)  # pending|submitted|running|completed|failed
+    flow_run_id: str | None = Field(default=None, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = stamp(default_factory=utcnow)
+    updated_at: datetime = stamp(default_factory=utcnow)
+
+
+class Mail(SQLModel, table=True):
+    """Outbox of email. Rendered when the event happens; `key` makes a repeat a no-op."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    notification: str
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    subject: str
+    text_body: str
+    html_body: str
+    status: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = stamp(default_factory=utcnow)
+    last_error: str | None = None
+    created_at: datetime = stamp(default_factory=utcnow)
+    sent_at: datetime | None = stamp(default=None)

@@ -1,0 +1,264 @@
+"""The pure core: stages, routes, gates and the guards on each move. No I/O here."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """The seven stages of a case, in lifecycle order."""
+
+    PURCHASE_REQUEST = "purchase_request"
+    LEGAL_CONSULTATION = "legal_consultation"
+    PROCUREMENT = "procurement"
+    SIGNING = "signing"
+    REGISTER_ENTRY = "register_entry"
+    MONITORING = "monitoring"
+    EXIT = "exit"
+
+
+class Status(StrEnum):
+    """Where a case stands inside its stage."""
+
+    IN_PROGRESS = "in_progress"
+    AWAITING_DECISION = "awaiting_decision"
+    CHANGES_REQUESTED = "changes_requested"
+    STANDSTILL = "standstill"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    """How a closed case ended."""
+
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+class Category(StrEnum):
+    """OCDS mainProcurementCategory."""
+
+    GOODS = "goods"
+    SERVICES = "services"
+    WORKS = "works"
+
+
+class Route(StrEnum):
+    """The procurement route the value decides."""
+
+    LOW_VALUE = "low_value"
+    QUOTES = "quotes"
+    BELOW_THRESHOLD = "below_threshold"
+    ABOVE_THRESHOLD = "above_threshold"
+
+
+class Role(StrEnum):
+    """What a user may do; a user can hold several."""
+
+    REQUESTER = "requester"
+    LEGAL = "legal"
+    PROCUREMENT = "procurement"
+    CONTRACT_MANAGER = "contract_manager"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class GateKind(StrEnum):
+    """The decisions a case waits on."""
+
+    LEGAL_CONSULTATION = "legal_consultation"
+    AWARD_APPROVAL = "award_approval"
+    SIGNING_CONFIRMATION = "signing_confirmation"
+    REGISTER_VERIFICATION = "register_verification"
+    CLOSURE = "closure"
+
+
+class Decision(StrEnum):
+    """What a decider can say at a gate."""
+
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+
+
+GATE_STAGE: dict[GateKind, Stage] = {
+    GateKind.LEGAL_CONSULTATION: Stage.LEGAL_CONSULTATION,
+    GateKind.AWARD_APPROVAL: Stage.PROCUREMENT,
+    GateKind.SIGNING_CONFIRMATION: Stage.SIGNING,
+    GateKind.REGISTER_VERIFICATION: Stage.REGISTER_ENTRY,
+    GateKind.CLOSURE: Stage.EXIT,
+}
+
+GATE_ROLE: dict[GateKind, Role] = {
+    GateKind.LEGAL_CONSULTATION: Role.LEGAL,
+    GateKind.AWARD_APPROVAL: Role.PROCUREMENT,
+    GateKind.SIGNING_CONFIRMATION: Role.LEGAL,
+    GateKind.REGISTER_VERIFICATION: Role.PROCUREMENT,
+    GateKind.CLOSURE: Role.PROCUREMENT,
+}
+
+PROCUREMENT_PROCESS: dict[Route, str] = {
+    Route.LOW_VALUE: "Invitation to quote (single quote)",
+    Route.QUOTES: "Invitation to quote (three written quotes)",
+    Route.BELOW_THRESHOLD: "Published tender (below threshold)",
+    Route.ABOVE_THRESHOLD: "Published tender (Procurement Act 2023 competitive tendering)",
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Route boundaries in pence, whole-life value including VAT."""
+
+    quotes: int
+    advertised: int
+    goods_services: int
+    works: int
+    light_touch: int
+
+
+def procurement_threshold(thresholds: Thresholds, category: Category, light_touch: bool) -> int:
+    """The Procurement Act threshold that applies to this kind of purchase."""
+    if category is Category.WORKS:
+        return thresholds.works
+    if light_touch and category is Category.SERVICES:
+        return thresholds.light_touch
+    return thresholds.goods_services
+
+
+def route_for(
+    value_pence: int, category: Category, light_touch: bool, thresholds: Thresholds
+) -> Route:
+    """The route a whole-life value (including VAT) takes."""
+    if value_pence < 0:
+        raise ValueError("value must not be negative")
+    if value_pence >= procurement_threshold(thresholds, category, light_touch):
+        return Route.ABOVE_THRESHOLD
+    if value_pence >= thresholds.advertised:
+        return Route.BELOW_THRESHOLD
+    if value_pence >= thresholds.quotes:
+        return Route.QUOTES
+    return Route.LOW_VALUE
+
+
+def needs_contract(route: Route, contract_required: bool) -> bool:
+    """Everything from the quotes route up is let under a contract; below it, only if asked."""
+    return contract_required or route is not Route.LOW_VALUE
+
+
+def needs_standstill(route: Route) -> bool:
+    """Only above-threshold awards carry the statutory standstill."""
+    return route is Route.ABOVE_THRESHOLD
+
+
+def stage_path(contract: bool) -> tuple[Stage, ...]:
+    """The stages a case passes through, in order. Every contract goes on the register (all of
+    5,000 or more must; a low-value one goes on because a contract was asked for). A purchase
+    without a contract takes the short path: request, one quote approved in procurement, done."""
+    if not contract:
+        return (Stage.PURCHASE_REQUEST, Stage.PROCUREMENT)
+    return tuple(Stage)
+
+
+def next_stage(contract: bool, current: Stage) -> Stage | None:
+    """The stage after `current` on this case's path; None when the case is complete."""
+    path = stage_path(contract)
+    index = path.index(current)
+    return path[index + 1] if index + 1 < len(path) else None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the guards need to know about a case, as plain values."""
+
+    contract: bool
+    key_contract: bool
+    legal_approved: bool
+    award_approved: bool
+    standstill_over: bool
+    signed_contract: bool
+    signing_confirmed: bool
+    contract_manager: bool
+    register_complete: bool
+    register_verified: bool
+    exit_plan: bool
+    contract_summary: bool
+    lessons_recorded: bool
+
+
+def entry_problems(facts: CaseFacts, stage: Stage) -> list[str]:
+    """What stops a case entering `stage`; empty when it may. Each guard includes the ones
+    before it, so no path reaches a stage without everything the earlier ones require."""
+    problems: list[str] = []
+    order = list(Stage)
+    reached = order.index(stage)
+    legal_due = facts.contract and reached > order.index(Stage.LEGAL_CONSULTATION)
+    if legal_due and not facts.legal_approved:
+        problems.append("legal has not approved the early consultation")
+    if reached > order.index(Stage.PROCUREMENT) and not facts.award_approved:
+        problems.append("the award has not been approved")
+    if reached > order.index(Stage.PROCUREMENT) and not facts.standstill_over:
+        problems.append("the standstill period has not ended")
+    if reached > order.index(Stage.SIGNING):
+        if not facts.signed_contract:
+            problems.append("no signed contract is held in the repository")
+        if not facts.signing_confirmed:
+            problems.append("legal has not confirmed the signing")
+    if reached > order.index(Stage.REGISTER_ENTRY):
+        if not facts.contract_manager:
+            problems.append("no contract manager is named")
+        if not facts.register_complete:
+            problems.append("the register entry is missing required fields")
+        if not facts.register_verified:
+            problems.append("procurement has not verified the register entry")
+        if facts.key_contract and not facts.exit_plan:
+            problems.append("a key contract needs an exit plan (contractArrangements)")
+        if facts.key_contract and not facts.contract_summary:
+            problems.append("a key contract needs a contract summary (contractSummary)")
+    return problems
+
+
+def closure_problems(facts: CaseFacts) -> list[str]:
+    """What stops a contract being closed at exit."""
+    return [] if facts.lessons_recorded else ["no lessons-learned entry is recorded"]
+
+
+def may_decide(user_roles: Sequence[Role], user_id: int, requester_id: int, kind: GateKind) -> str:
+    """Why this user may not decide this gate, or '' when they may. Segregation of duties:
+    nobody decides a gate on a case they requested."""
+    if GATE_ROLE[kind] not in user_roles:
+        return f"only the {GATE_ROLE[kind].value} role decides the {kind.value} gate"
+    if user_id == requester_id:
+        return "the requester of a case cannot decide its gates"
+    return ""
+
+
+ALLOWED_DECISIONS: dict[GateKind, frozenset[Decision]] = {
+    GateKind.LEGAL_CONSULTATION: frozenset(Decision),
+    GateKind.AWARD_APPROVAL: frozenset(Decision),
+    GateKind.SIGNING_CONFIRMATION: frozenset({Decision.APPROVE, Decision.REQUEST_CHANGES}),
+    GateKind.REGISTER_VERIFICATION: frozenset({Decision.APPROVE, Decision.REQUEST_CHANGES}),
+    GateKind.CLOSURE: frozenset({Decision.APPROVE, Decision.REQUEST_CHANGES}),
+}
+
+REGISTER_REQUIRED_FIELDS = (
+    "reference",
+    "title",
+    "department",
+    "description",
+    "supplier_name",
+    "start_date",
+    "end_date",
+    "review_date",
+    "value_pence",
+    "procurement_process",
+    "contract_manager_name",
+)
+
+
+def register_missing(fields: dict[str, object]) -> list[str]:
+    """The Transparency Code fields still empty. SMEs and VCSEs must give a Companies House or
+    charity number."""
+    missing = [name for name in REGISTER_REQUIRED_FIELDS if fields.get(name) in (None, "")]
+    needs_number = fields.get("sme") or fields.get("vcse")
+    if needs_number and not fields.get("supplier_registration_number"):
+        missing.append("supplier_registration_number")
+    return missing

@@ -1,0 +1,182 @@
+"""Input models: what a person may send, validated before any service runs."""
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from lifecycle.rules import Category, Decision
+
+MAX_PENCE = 100_000_000_000_00  # 100bn GBP: anything larger is a typing error, not a purchase
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Pence = Annotated[int, Field(ge=0, le=MAX_PENCE, strict=True)]
+PositivePence = Annotated[int, Field(gt=0, le=MAX_PENCE, strict=True)]
+# Companies House numbers are 8 characters, charity numbers up to 8 digits with a suffix.
+RegistrationNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+# The Procurement Act 2023 KPI ratings.
+KpiRating = Literal["good", "approaching_target", "requires_improvement", "inadequate"]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error: a typo must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PurchaseRequestIn(Strict):
+    """A purchasing officer's request. Values are whole-life, including VAT, in pence."""
+
+    title: Text
+    description: LongText
+    category: Category
+    light_touch: bool = False
+    department: Text
+    estimated_value_pence: PositivePence
+    irrecoverable_vat_pence: Pence = 0
+    needed_by: date
+    contract_required: bool
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PurchaseRequestIn":
+        """VAT cannot exceed the value it is part of; light-touch applies to services only."""
+        if self.irrecoverable_vat_pence > self.estimated_value_pence:
+            raise ValueError("irrecoverable_vat_pence cannot exceed estimated_value_pence")
+        if self.light_touch and self.category is not Category.SERVICES:
+            raise ValueError("light_touch applies only to the services category")
+        return self
+
+
+class PurchaseRequestChanges(Strict):
+    """What a requester may change when legal asks for changes."""
+
+    title: Text | None = None
+    description: LongText | None = None
+    department: Text | None = None
+    estimated_value_pence: PositivePence | None = None
+    irrecoverable_vat_pence: Pence | None = None
+    needed_by: date | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the requester sent."""
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+class GateDecisionIn(Strict):
+    """A decision on a gate. Legal's approval of the early consultation also records the
+    contract type and whether it is a key contract."""
+
+    decision: Decision
+    reason: OptionalText = ""
+    contract_type: Text | None = None
+    key_contract: bool | None = None
+
+    @model_validator(mode="after")
+    def _reason_when_not_approved(self) -> "GateDecisionIn":
+        """Whoever sends a case back or stops it must say why."""
+        if self.decision is not Decision.APPROVE and not self.reason:
+            raise ValueError(f"a reason is required to {self.decision.value}")
+        return self
+
+
+class BidIn(Strict):
+    """A supplier's bid or quote."""
+
+    supplier_name: Text
+    registration_number: RegistrationNumber = ""
+    sme: bool = False
+    vcse: bool = False
+    price_pence: PositivePence
+    score: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class AwardRecommendationIn(Strict):
+    """The bid procurement recommends, and why."""
+
+    bid_id: int
+    rationale: LongText
+
+
+class AwardNoticeIn(Strict):
+    """The day the award notice (UK6) was published; the standstill runs from the next day."""
+
+    published_on: date
+
+
+class ContractIn(Strict):
+    """The signed contract's dates, and a reason when it was signed on or after its start."""
+
+    start_date: date
+    end_date: date
+    supplier_signed_on: date
+    council_signed_on: date
+    late_signing_reason: OptionalText = ""
+
+    @model_validator(mode="after")
+    def _dates(self) -> "ContractIn":
+        """A contract ends after it starts."""
+        if self.end_date <= self.start_date:
+            raise ValueError("end_date must be after start_date")
+        return self
+
+
+class ContractManagerIn(Strict):
+    """The officer named to manage the contract."""
+
+    user_id: int
+
+
+class RegisterDetailsIn(Strict):
+    """The Transparency Code fields a contract manager supplies or corrects."""
+
+    supplier_registration_number: RegistrationNumber | None = None
+    review_date: date | None = None
+    procurement_process: Text | None = None
+    description: LongText | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields sent."""
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+class KpiIn(Strict):
+    """One KPI result in a review, rated with the Procurement Act ratings."""
+
+    name: Text
+    target: Text
+    result: Text
+    rating: KpiRating
+
+
+class ReviewIn(Strict):
+    """A performance review for one period."""
+
+    period_start: date
+    period_end: date
+    rag: Annotated[str, StringConstraints(pattern="^(red|amber|green)$")]
+    kpis: list[KpiIn] = Field(default_factory=list, max_length=50)
+    notes: OptionalText = ""
+
+    @model_validator(mode="after")
+    def _period(self) -> "ReviewIn":
+        """A period ends after it starts."""
+        if self.period_end < self.period_start:
+            raise ValueError("period_end must not be before period_start")
+        return self
+
+
+class ExitIn(Strict):
+    """Why and when the contract ends."""
+
+    reason: Annotated[str, StringConstraints(pattern="^(expired|terminated|not_renewed)$")]
+    ended_on: date
+    notes: OptionalText = ""
+
+
+class LessonIn(Strict):
+    """A lessons-learned entry (it may say 'none')."""
+
+    case_id: int | None = None
+    text: LongText

@@ -1,0 +1,239 @@
+"""Cases: raising a purchase request, reading, listing, changing and resubmitting it."""
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from lifecycle import clock
+from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
+from lifecycle.models import Case, Gate, ReferenceCounter, User, utcnow
+from lifecycle.rules import (
+    Category,
+    Role,
+    Route,
+    Stage,
+    Status,
+    Thresholds,
+    needs_contract,
+    route_for,
+)
+from lifecycle.schemas import PurchaseRequestChanges, PurchaseRequestIn
+from lifecycle.services import audit, outbox, progress, register, users
+from lifecycle.settings import Settings
+from notifications import Notification
+
+ROUTE_LABELS = {
+    Route.LOW_VALUE: "low value (one quote)",
+    Route.QUOTES: "three written quotes",
+    Route.BELOW_THRESHOLD: "below-threshold advertised procurement",
+    Route.ABOVE_THRESHOLD: "above-threshold Procurement Act 2023 competition",
+}
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    """The routing thresholds from settings."""
+    return Thresholds(
+        quotes=settings.quotes_threshold_pence,
+        advertised=settings.advertised_threshold_pence,
+        goods_services=settings.goods_services_threshold_pence,
+        works=settings.works_threshold_pence,
+        light_touch=settings.light_touch_threshold_pence,
+    )
+
+
+def gbp(pence: int) -> str:
+    """Pence as a pounds string, e.g. 250000000 -> '£2,500,000.00'."""
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def _next_reference(session: Session, *, year: int, prefix: str) -> str:
+    """PR-YYYY-NNNN, numbered per year; the increment is one atomic UPDATE."""
+    bumped = session.execute(
+        update(ReferenceCounter)
+        .where(col(ReferenceCounter.year) == year)
+        .values(last=col(ReferenceCounter.last) + 1)
+        .returning(col(ReferenceCounter.last))
+    ).scalar_one_or_none()
+    if bumped is None:
+        session.add(ReferenceCounter(year=year, last=1))
+        session.flush()
+        bumped = 1
+    return f"{prefix}-{year}-{bumped:04d}"
+
+
+def create(
+    session: Session, *, requester: User, request: PurchaseRequestIn, settings: Settings
+) -> Case:
+    """Raise a purchase request: route it by value, open the case and ask for its flow."""
+    if not users.has_role(requester, Role.REQUESTER):
+        raise Forbidden("only a user with the requester role can raise a purchase request")
+    if request.needed_by < clock.today():
+        raise Invalid("needed_by must not be in the past", field="needed_by")
+    route = route_for(
+        request.estimated_value_pence,
+        Category(request.category),
+        request.light_touch,
+        thresholds(settings),
+    )
+    year = clock.today().year
+    reference = _next_reference(session, year=year, prefix=settings.reference_prefix)
+    assert requester.id is not None
+    case = Case(
+        reference=reference,
+        ocid=f"{settings.ocid_prefix}-{reference}",
+        **request.model_dump(),
+        route=route.value,
+        contract=needs_contract(route, request.contract_required),
+        stage=Stage.PURCHASE_REQUEST.value,
+        status=Status.IN_PROGRESS.value,
+        requester_id=requester.id,
+    )
+    session.add(case)
+    session.flush()
+    audit.record(
+        session,
+        case=case,
+        actor_id=requester.id,
+        action="case_created",
+        to_stage=case.stage,
+        to_status=case.status,
+        route=route.value,
+        estimated_value_pence=case.estimated_value_pence,
+    )
+    outbox.enqueue_flow(session, case=case, stage=Stage.PURCHASE_REQUEST, trigger="enter")
+    return case
+
+
+def get(session: Session, *, case_id: int) -> Case:
+    """One case by id."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case with id {case_id}", field="case_id")
+    return case
+
+
+def list_(
+    session: Session,
+    *,
+    stage: Stage | None = None,
+    status: Status | None = None,
+    waiting_on: User | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Case]:
+    """Cases, newest first; `waiting_on` keeps those whose pending gate this user may decide."""
+    query = select(Case)
+    if stage:
+        query = query.where(Case.stage == stage.value)
+    if status:
+        query = query.where(Case.status == status.value)
+    if waiting_on is not None:
+        roles = [role.value for role in users.roles_of(waiting_on)]
+        query = query.where(
+            col(Case.id).in_(
+                select(Gate.case_id).where(Gate.status == "pending", col(Gate.role).in_(roles))
+            ),
+            Case.requester_id != waiting_on.id,
+        )
+    query = query.order_by(col(Case.id).desc()).offset(offset).limit(limit)
+    return list(session.exec(query))
+
+
+def update_request(
+    session: Session,
+    *,
+    case: Case,
+    user: User,
+    changes: PurchaseRequestChanges,
+    settings: Settings,
+) -> Case:
+    """The requester changes the request after legal asked for changes; the route follows."""
+    if user.id != case.requester_id:
+        raise Forbidden("only the requester can change a purchase request")
+    if case.stage != Stage.LEGAL_CONSULTATION.value or case.status != Status.CHANGES_REQUESTED:
+        raise Conflict("a purchase request can be changed only when legal has asked for changes")
+    values = changes.changes()
+    if not values:
+        raise Invalid("no changes were sent")
+    if "needed_by" in values and values["needed_by"] < clock.today():
+        raise Invalid("needed_by must not be in the past", field="needed_by")
+    value = values.get("estimated_value_pence", case.estimated_value_pence)
+    if values.get("irrecoverable_vat_pence", case.irrecoverable_vat_pence) > value:
+        raise Invalid(
+            "irrecoverable_vat_pence cannot exceed estimated_value_pence",
+            field="irrecoverable_vat_pence",
+        )
+    before = {name: getattr(case, name) for name in values}
+    for name, new in values.items():
+        setattr(case, name, new)
+    route = route_for(value, Category(case.category), case.light_touch, thresholds(settings))
+    case.route = route.value
+    case.contract = needs_contract(route, case.contract_required)
+    case.updated_at = utcnow()
+    session.add(case)
+    audit.record(
+        session,
+        case=case,
+        actor_id=user.id,
+        action="request_changed",
+        before={k: str(v) for k, v in before.items()},
+        after={k: str(v) for k, v in values.items()},
+        route=route.value,
+    )
+    return case
+
+
+def may_resubmit(case: Case, user: User) -> bool:
+    """The requester, the named contract manager, or procurement answer a request for changes."""
+    return user.id in (case.requester_id, case.contract_manager_id) or users.has_role(
+        user, Role.PROCUREMENT
+    )
+
+
+def resubmit(session: Session, *, case: Case, user: User) -> Case:
+    """Answer a request for changes: the stage flow runs again and reopens its gate."""
+    if case.status != Status.CHANGES_REQUESTED.value:
+        raise Conflict(f"case {case.reference} has no request for changes to answer")
+    if not may_resubmit(case, user):
+        raise Forbidden("only the requester, the contract manager or procurement can resubmit")
+    progress.set_status(
+        session, case=case, status=Status.IN_PROGRESS, actor_id=user.id, action="resubmitted"
+    )
+    outbox.enqueue_flow_again(session, case=case, stage=Stage(case.stage), why="resubmitted")
+    return case
+
+
+def name_contract_manager(session: Session, *, case: Case, user: User, manager_id: int) -> Case:
+    """Name the officer who will manage the contract, and tell them."""
+    if user.id != case.requester_id and not users.has_role(user, Role.PROCUREMENT):
+        raise Forbidden("only the requester or procurement can name the contract manager")
+    progress.require_stage(case, Stage.SIGNING, Stage.REGISTER_ENTRY, Stage.MONITORING)
+    manager = users.get(session, user_id=manager_id)
+    if not users.has_role(manager, Role.CONTRACT_MANAGER):
+        raise Invalid(f"{manager.name} does not hold the contract_manager role", field="user_id")
+    if case.contract_manager_id == manager.id:
+        return case
+    previous = case.contract_manager_id
+    case.contract_manager_id = manager.id
+    case.updated_at = utcnow()
+    session.add(case)
+    audit.record(
+        session,
+        case=case,
+        actor_id=user.id,
+        action="contract_manager_named",
+        manager_id=manager.id,
+        previous_manager_id=previous,
+    )
+    outbox.enqueue_mail(
+        session,
+        key=f"manager-named:{manager.id}",
+        case=case,
+        notification=Notification.MANAGER_NAMED,
+        to=[manager],
+        manager_name=manager.name,
+        named_by=user.name,
+        key_contract=case.key_contract,
+    )
+    if case.stage == Stage.REGISTER_ENTRY.value:
+        register.refresh_draft(session, case=case)
+    return case

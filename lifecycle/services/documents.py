@@ -1,0 +1,151 @@
+"""The central repository: each document's bytes stored once under their SHA-256."""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from lifecycle.codelists import document_types
+from lifecycle.errors import DomainError, Forbidden, Invalid, NotFound
+from lifecycle.models import Case, Document, User
+from lifecycle.rules import Role, Status
+from lifecycle.services import audit, users
+from lifecycle.settings import Settings
+
+ACCEPTED_TYPES = {
+    "application/pdf": b"%PDF-",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": b"PK",
+    "application/vnd.oasis.opendocument.text": b"PK",
+    "application/msword": b"\xd0\xcf\x11\xe0",
+    "text/plain": b"",
+}
+
+
+class TooLarge(DomainError):
+    """The upload is over the size limit."""
+
+    status_code = 413
+
+
+class UnsupportedType(DomainError):
+    """The upload is not a document type the repository keeps."""
+
+    status_code = 415
+
+
+def may_upload(case: Case, user: User) -> bool:
+    """The case's requester and manager, legal and procurement keep its documents."""
+    return user.id in (case.requester_id, case.contract_manager_id) or users.has_role(
+        user, Role.LEGAL, Role.PROCUREMENT
+    )
+
+
+def blob_path(settings: Settings, sha256: str) -> Path:
+    """Where the bytes with this digest live."""
+    return settings.documents_dir / sha256[:2] / sha256
+
+
+def _store_blob(settings: Settings, data: bytes, sha256: str) -> None:
+    """Write the bytes once; a rename makes the file appear whole or not at all."""
+    target = blob_path(settings, sha256)
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent)
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(temporary, target)
+
+
+def upload(
+    session: Session,
+    *,
+    case: Case,
+    user: User,
+    document_type: str,
+    title: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    settings: Settings,
+) -> Document:
+    """Keep a document for the case; the same bytes of the same type are kept once."""
+    if not may_upload(case, user):
+        raise Forbidden("only the requester, contract manager, legal or procurement upload")
+    if case.status == Status.CLOSED.value:
+        raise Invalid(f"case {case.reference} is closed")
+    if document_type not in document_types():
+        raise Invalid(f"{document_type!r} is not an OCDS documentType code", field="document_type")
+    title = title.strip() or filename
+    if not data:
+        raise Invalid("the file is empty", field="file")
+    if len(data) > settings.max_upload_bytes:
+        raise TooLarge(f"the file is over {settings.max_upload_bytes} bytes", field="file")
+    magic = ACCEPTED_TYPES.get(content_type)
+    if magic is None:
+        accepted = ", ".join(sorted(ACCEPTED_TYPES))
+        raise UnsupportedType(
+            f"{content_type!r} is not accepted; send one of {accepted}", field="file"
+        )
+    if not data.startswith(magic):
+        raise UnsupportedType(f"the file's content is not {content_type}", field="file")
+    digest = hashlib.sha256(data).hexdigest()
+    existing = session.exec(
+        select(Document).where(
+            Document.case_id == case.id,
+            Document.sha256 == digest,
+            Document.document_type == document_type,
+        )
+    ).first()
+    if existing:
+        return existing
+    _store_blob(settings, data, digest)
+    assert case.id is not None and user.id is not None
+    document = Document(
+        case_id=case.id,
+        document_type=document_type,
+        title=title[:200],
+        filename=Path(filename).name[:200] or "document",
+        content_type=content_type,
+        size_bytes=len(data),
+        sha256=digest,
+        uploaded_by=user.id,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        case=case,
+        actor_id=user.id,
+        action="document_uploaded",
+        document_id=document.id,
+        document_type=document_type,
+        sha256=digest,
+        size_bytes=len(data),
+    )
+    return document
+
+
+def list_for_case(session: Session, *, case_id: int) -> list[Document]:
+    """The case's documents, oldest first."""
+    return list(
+        session.exec(select(Document).where(Document.case_id == case_id).order_by(col(Document.id)))
+    )
+
+
+def get(session: Session, *, case: Case, document_id: int) -> Document:
+    """One document of this case."""
+    document = session.get(Document, document_id)
+    if document is None or document.case_id != case.id:
+        raise NotFound(f"case {case.reference} has no document {document_id}", field="document_id")
+    return document
+
+
+def read(settings: Settings, document: Document) -> bytes:
+    """The document's bytes, checked against its digest."""
+    data = blob_path(settings, document.sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != document.sha256:
+        raise DomainError(f"document {document.id} does not match its SHA-256")
+    return data

@@ -1,0 +1,91 @@
+"""Outbox rows: flow runs to submit and mail to send, written with the change that causes
+them. Keys make a repeat (a retried flow, a redelivered request) a no-op."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from lifecycle.models import Case, FlowRequest, Mail, User, utcnow
+from lifecycle.rules import Stage
+from lifecycle.settings import get_settings
+from notifications import Notification, render
+
+FLOW_NAMES: dict[Stage, str] = {stage: stage.value.replace("_", "-") for stage in Stage}
+
+
+def enqueue_flow(
+    session: Session,
+    *,
+    case: Case,
+    stage: Stage,
+    trigger: str,
+    not_before: datetime | None = None,
+) -> FlowRequest:
+    """Ask for the stage flow of `stage` to run for `case` (once per trigger)."""
+    key = f"{case.reference}:{stage.value}:{trigger}"
+    existing = session.exec(select(FlowRequest).where(FlowRequest.key == key)).first()
+    if existing:
+        return existing
+    flow_name = FLOW_NAMES[stage]
+    request = FlowRequest(
+        key=key,
+        case_id=case.id,
+        flow_name=flow_name,
+        run_name=f"{flow_name} {case.reference}",
+        parameters={"case_id": case.id, "reference": case.reference},
+        not_before=not_before or utcnow(),
+    )
+    session.add(request)
+    return request
+
+
+def enqueue_flow_again(session: Session, *, case: Case, stage: Stage, why: str) -> FlowRequest:
+    """Ask for a stage flow once more, after something it waits for has changed."""
+    earlier = session.exec(
+        select(FlowRequest.id).where(
+            FlowRequest.case_id == case.id, FlowRequest.flow_name == FLOW_NAMES[stage]
+        )
+    ).all()
+    return enqueue_flow(session, case=case, stage=stage, trigger=f"{why}-{len(earlier) + 1}")
+
+
+def case_context(case: Case) -> dict[str, Any]:
+    """What every mail about a case shows."""
+    return {
+        "reference": case.reference,
+        "title": case.title,
+        "case_url": f"{get_settings().base_url}/cases/{case.id}",
+    }
+
+
+def enqueue_mail(
+    session: Session,
+    *,
+    key: str,
+    case: Case,
+    notification: Notification,
+    to: Iterable[User],
+    **context: Any,
+) -> Mail | None:
+    """Render a notification into the outbox for `to`, once per key; None if nobody to tell."""
+    recipients = sorted({user.email for user in to if user.active})
+    if not recipients:
+        return None
+    full_key = f"{case.reference}:{key}"
+    existing = session.exec(select(Mail).where(Mail.key == full_key)).first()
+    if existing:
+        return existing
+    rendered = render(notification, {**case_context(case), **context})
+    mail = Mail(
+        key=full_key,
+        case_id=case.id,
+        notification=notification.value,
+        recipients=recipients,
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+    )
+    session.add(mail)
+    return mail

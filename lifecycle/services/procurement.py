@@ -1,0 +1,138 @@
+"""Procurement: bids, the award recommendation, the award notice and its standstill."""
+
+from sqlmodel import Session, col, select
+
+from lifecycle import clock
+from lifecycle.calendar import standstill_last_day, start_of_day
+from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
+from lifecycle.models import Bid, Case, User, utcnow
+from lifecycle.rules import GateKind, Role, Route, Stage, Status, needs_standstill
+from lifecycle.schemas import AwardNoticeIn, AwardRecommendationIn, BidIn
+from lifecycle.services import audit, outbox, progress, users
+from lifecycle.services.progress import approved_gates
+from lifecycle.settings import Settings
+from notifications import Notification
+
+
+def _require_procurement(user: User) -> None:
+    """Only the procurement team runs a procurement."""
+    if not users.has_role(user, Role.PROCUREMENT):
+        raise Forbidden("only the procurement role can do this")
+
+
+def _require_open_award(session: Session, case: Case) -> None:
+    """Bids and recommendations are for a procurement whose award is not yet approved."""
+    progress.require_stage(case, Stage.PROCUREMENT)
+    assert case.id is not None
+    if GateKind.AWARD_APPROVAL in approved_gates(session, case_id=case.id):
+        raise Conflict(f"the award on {case.reference} is already approved")
+    if case.status == Status.AWAITING_DECISION.value:
+        raise Conflict(f"case {case.reference} is waiting on the award decision")
+
+
+def add_bid(session: Session, *, case: Case, user: User, bid: BidIn) -> Bid:
+    """Record a supplier's bid or quote."""
+    _require_procurement(user)
+    _require_open_award(session, case)
+    if (bid.sme or bid.vcse) and not bid.registration_number:
+        raise Invalid(
+            "an SME or VCSE supplier needs its Companies House or charity number",
+            field="registration_number",
+        )
+    assert case.id is not None and user.id is not None
+    row = Bid(case_id=case.id, **bid.model_dump(), created_by=user.id)
+    row.registration_number = bid.registration_number or None
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        case=case,
+        actor_id=user.id,
+        action="bid_recorded",
+        bid_id=row.id,
+        supplier=row.supplier_name,
+        price_pence=row.price_pence,
+    )
+    return row
+
+
+def list_bids(session: Session, *, case_id: int) -> list[Bid]:
+    """The bids of a case, in the order recorded."""
+    return list(session.exec(select(Bid).where(Bid.case_id == case_id).order_by(col(Bid.id))))
+
+
+def recommend(
+    session: Session, *, case: Case, user: User, recommendation: AwardRecommendationIn
+) -> Case:
+    """Recommend a bid for award; the procurement flow then opens the award-approval gate."""
+    _require_procurement(user)
+    _require_open_award(session, case)
+    bid = session.get(Bid, recommendation.bid_id)
+    if bid is None or bid.case_id != case.id:
+        raise NotFound(f"case {case.reference} has no bid {recommendation.bid_id}", field="bid_id")
+    case.awarded_bid_id = bid.id
+    case.award_rationale = recommendation.rationale
+    session.add(case)
+    progress.set_status(
+        session,
+        case=case,
+        status=Status.IN_PROGRESS,
+        actor_id=user.id,
+        action="award_recommended",
+        bid_id=bid.id,
+        supplier=bid.supplier_name,
+    )
+    outbox.enqueue_flow_again(session, case=case, stage=Stage.PROCUREMENT, why="recommended")
+    return case
+
+
+def publish_award_notice(
+    session: Session, *, case: Case, user: User, notice: AwardNoticeIn, settings: Settings
+) -> Case:
+    """Record the award notice's publication; the standstill runs from the next day and a
+    durable timer (a delayed flow request) opens signing once it is over."""
+    _require_procurement(user)
+    progress.require_stage(case, Stage.PROCUREMENT)
+    assert case.id is not None
+    if GateKind.AWARD_APPROVAL not in approved_gates(session, case_id=case.id):
+        raise Conflict("the award must be approved before its notice is published")
+    if not needs_standstill(Route(case.route)):
+        raise Conflict("only above-threshold awards publish a notice with a standstill")
+    if case.award_notice_published_on is not None:
+        raise Conflict(
+            f"the award notice was already recorded as published on "
+            f"{case.award_notice_published_on}"
+        )
+    if notice.published_on > clock.today():
+        raise Invalid("published_on must not be in the future", field="published_on")
+    last_day = standstill_last_day(notice.published_on, settings.standstill_working_days)
+    case.award_notice_published_on = notice.published_on
+    case.standstill_last_day = last_day
+    case.updated_at = utcnow()
+    session.add(case)
+    progress.set_status(
+        session,
+        case=case,
+        status=Status.STANDSTILL,
+        actor_id=user.id,
+        action="standstill_started",
+        published_on=notice.published_on,
+        last_day=last_day,
+    )
+    opens = start_of_day(last_day.fromordinal(last_day.toordinal() + 1))
+    outbox.enqueue_flow(
+        session, case=case, stage=Stage.PROCUREMENT, trigger="standstill-ended", not_before=opens
+    )
+    told = users.with_role(session, role=Role.LEGAL)
+    requester = session.get(User, case.requester_id)
+    outbox.enqueue_mail(
+        session,
+        key="standstill-started",
+        case=case,
+        notification=Notification.STANDSTILL_STARTED,
+        to=[*told, *([requester] if requester else [])],
+        published_on=notice.published_on.isoformat(),
+        last_day=last_day.isoformat(),
+        opens_on=opens.date().isoformat(),
+    )
+    return case

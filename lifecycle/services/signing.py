@@ -1,0 +1,119 @@
+"""Signing: the contract's dates, checked against the procurement and the start date."""
+
+from sqlmodel import Session, select
+
+from lifecycle import clock
+from lifecycle.errors import Conflict, Forbidden, Invalid
+from lifecycle.models import Case, Contract, Flag, Gate, User, utcnow
+from lifecycle.rules import Decision, GateKind, Role, Stage, Status
+from lifecycle.schemas import ContractIn
+from lifecycle.services import audit, outbox, progress, users
+from lifecycle.services.progress import document_types
+from notifications import Notification
+
+
+def get_contract(session: Session, *, case_id: int) -> Contract | None:
+    """The case's contract, if recorded."""
+    return session.exec(select(Contract).where(Contract.case_id == case_id)).first()
+
+
+def record_contract(session: Session, *, case: Case, user: User, contract: ContractIn) -> Contract:
+    """Record signature and contract dates once the signed contract is in the repository.
+    Signing on or after the start date needs a reason and flags the case for audit."""
+    if not users.has_role(user, Role.LEGAL, Role.PROCUREMENT):
+        raise Forbidden("only legal or procurement record the signed contract")
+    progress.require_stage(case, Stage.SIGNING)
+    if case.status == Status.AWAITING_DECISION.value:
+        raise Conflict(f"case {case.reference} is waiting on legal's signing confirmation")
+    assert case.id is not None and user.id is not None
+    if "contractSigned" not in document_types(session, case_id=case.id):
+        raise Conflict("upload the signed contract (document type contractSigned) first")
+    signed = max(contract.supplier_signed_on, contract.council_signed_on)
+    if signed > clock.today():
+        raise Invalid("signature dates must not be in the future", field="council_signed_on")
+    award = session.exec(
+        select(Gate).where(
+            Gate.case_id == case.id,
+            Gate.kind == GateKind.AWARD_APPROVAL.value,
+            Gate.decision == Decision.APPROVE.value,
+        )
+    ).one()
+    first_signature = min(contract.supplier_signed_on, contract.council_signed_on)
+    assert award.decided_at is not None
+    if first_signature < award.decided_at.date():
+        raise Invalid(
+            "the contract cannot be signed before the award was approved",
+            field="supplier_signed_on",
+        )
+    if case.standstill_last_day and first_signature <= case.standstill_last_day:
+        raise Invalid(
+            "the contract cannot be signed before the standstill period ended",
+            field="supplier_signed_on",
+        )
+    late = signed >= contract.start_date
+    if late and not contract.late_signing_reason:
+        raise Invalid(
+            "the contract was signed on or after its start date: give late_signing_reason",
+            field="late_signing_reason",
+        )
+    row = get_contract(session, case_id=case.id) or Contract(
+        case_id=case.id, recorded_by=user.id, **contract.model_dump()
+    )
+    for name, value in contract.model_dump().items():
+        setattr(row, name, value)
+    row.late_signing_reason = contract.late_signing_reason if late else None
+    row.recorded_by, row.recorded_at = user.id, utcnow()
+    session.add(row)
+    audit.record(
+        session,
+        case=case,
+        actor_id=user.id,
+        action="contract_recorded",
+        start_date=contract.start_date,
+        end_date=contract.end_date,
+        supplier_signed_on=contract.supplier_signed_on,
+        council_signed_on=contract.council_signed_on,
+        late_signing_reason=row.late_signing_reason,
+    )
+    if late:
+        raise_flag(
+            session,
+            case=case,
+            code="signed_on_or_after_start",
+            message=f"signed {signed} for a contract starting {contract.start_date}: "
+            f"{contract.late_signing_reason}",
+        )
+    progress.set_status(
+        session, case=case, status=Status.IN_PROGRESS, actor_id=user.id, action="signing_ready"
+    )
+    outbox.enqueue_flow_again(session, case=case, stage=Stage.SIGNING, why="contract-recorded")
+    return row
+
+
+def raise_flag(session: Session, *, case: Case, code: str, message: str) -> Flag | None:
+    """Flag the case once per code, and alert legal and procurement."""
+    assert case.id is not None
+    if session.exec(select(Flag).where(Flag.case_id == case.id, Flag.code == code)).first():
+        return None
+    flag = Flag(case_id=case.id, code=code, message=message)
+    session.add(flag)
+    audit.record(
+        session, case=case, actor_id=None, action="case_flagged", code=code, message=message
+    )
+    alerted = users.with_role(session, role=Role.LEGAL) + users.with_role(
+        session, role=Role.PROCUREMENT
+    )
+    outbox.enqueue_mail(
+        session,
+        key=f"flag:{code}",
+        case=case,
+        notification=Notification.CASE_FLAGGED,
+        to=alerted,
+        flag_message=message,
+    )
+    return flag
+
+
+def list_flags(session: Session, *, case_id: int) -> list[Flag]:
+    """The flags raised on a case."""
+    return list(session.exec(select(Flag).where(Flag.case_id == case_id)))

@@ -1,0 +1,81 @@
+"""Users, roles and API tokens (shown once, stored as SHA-256)."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from lifecycle.errors import Conflict, Invalid, NotFound, Unauthenticated
+from lifecycle.models import User
+from lifecycle.rules import Role
+
+
+def hash_token(token: str) -> str:
+    """Tokens are random and long, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def roles_of(user: User) -> list[Role]:
+    """The user's roles as enum members."""
+    return [Role(value) for value in user.roles.split(",") if value]
+
+
+def has_role(user: User, *roles: Role) -> bool:
+    """Whether the user holds any of `roles`."""
+    held = roles_of(user)
+    return any(role in held for role in roles)
+
+
+def create(session: Session, *, name: str, email: str, roles: Iterable[str]) -> tuple[User, str]:
+    """Create a user and return it with its token, which is never shown again."""
+    name, email = name.strip(), email.strip().lower()
+    if not name:
+        raise Invalid("name must not be empty", field="name")
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise Invalid(f"{email!r} is not an email address", field="email")
+    try:
+        parsed = sorted({Role(value.strip()) for value in roles}, key=list(Role).index)
+    except ValueError as exc:
+        allowed = ", ".join(role.value for role in Role)
+        raise Invalid(f"unknown role ({exc}); roles are: {allowed}", field="roles") from exc
+    if not parsed:
+        raise Invalid("a user needs at least one role", field="roles")
+    if session.exec(select(User).where(User.email == email)).first():
+        raise Conflict(f"a user with email {email} already exists", field="email")
+    token = secrets.token_urlsafe(32)
+    user = User(
+        name=name,
+        email=email,
+        roles=",".join(role.value for role in parsed),
+        token_hash=hash_token(token),
+    )
+    session.add(user)
+    session.flush()
+    return user, token
+
+
+def authenticate(session: Session, *, token: str) -> User:
+    """The active user holding `token`."""
+    user = session.exec(select(User).where(User.token_hash == hash_token(token))).first()
+    if user is None or not user.active:
+        raise Unauthenticated("the API token is not valid")
+    return user
+
+
+def get(session: Session, *, user_id: int) -> User:
+    """One user by id."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}", field="user_id")
+    return user
+
+
+def list_(session: Session) -> list[User]:
+    """Every user, oldest first."""
+    return list(session.exec(select(User).order_by(col(User.id))))
+
+
+def with_role(session: Session, *, role: Role) -> list[User]:
+    """Active users holding `role` (the people a gate of that role waits on)."""
+    return [user for user in list_(session) if user.active and role in roles_of(user)]

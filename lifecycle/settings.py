@@ -1,0 +1,79 @@
+"""The one settings class: every threshold and address is configuration, read from PROCURE_*."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Product configuration; environment variables carry the prefix PROCURE_."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCURE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite at data_dir/procure.db
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = ""  # links in emails; empty: http://api_host:api_port
+    prefect_port: int = 4200
+
+    # Routing thresholds, whole-life value including VAT, in pence (1 January 2026 figures).
+    quotes_threshold_pence: int = 5_000_00
+    advertised_threshold_pence: int = 30_000_00
+    goods_services_threshold_pence: int = 207_720_00
+    works_threshold_pence: int = 5_193_000_00
+    light_touch_threshold_pence: int = 663_540_00
+    register_threshold_pence: int = 5_000_00
+    kpi_threshold_pence: int = 5_000_000_00
+
+    standstill_working_days: int = Field(default=8, ge=8)  # Procurement Act 2023 s.51 minimum
+    legal_sla_working_days: int = 5
+    gate_sla_working_days: int = 5
+    review_interval_days: int = 90
+    key_review_interval_days: int = 30
+    review_reminder_lead_days: int = 7
+    review_escalation_days: int = 14
+
+    max_upload_bytes: int = 20 * 1024 * 1024
+    ocid_prefix: str = "ocds-procure"  # replace with the council's registered OCDS prefix
+    reference_prefix: str = "PR"
+
+    smtp_host: str = ""  # empty: mail stays in the outbox, readable over the API
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "procure@council.example"
+    mail_max_attempts: int = 8
+
+    dispatch_interval_seconds: float = 0.5
+    runner_poll_seconds: float = 1.0
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """Every process must agree on the folder whatever its working directory."""
+        return value.expanduser().resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data folder."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'procure.db'}"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Where the central repository keeps document bytes, named by SHA-256."""
+        return self.data_dir / "documents"
+
+    @property
+    def base_url(self) -> str:
+        """The API's address as people should see it in links."""
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
