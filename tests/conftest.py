@@ -3,7 +3,7 @@ an API client, and a stand-in for the stage runner that performs flow requests i
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,9 @@ def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def perform_flow_requests(engine: Engine, settings: Settings) -> list[str]:
+def perform_flow_requests(
+    engine: Engine, settings: Settings, now: datetime | None = None
+) -> list[str]:
     """Do what the runner would: perform due flow requests through the same plan and steps
     the stage flows use, until none are due. Returns the keys performed."""
     performed: list[str] = []
@@ -114,7 +116,7 @@ def perform_flow_requests(engine: Engine, settings: Settings) -> list[str]:
         with Session(engine) as session:
             request = session.exec(
                 select(FlowRequest)
-                .where(FlowRequest.status == "pending", FlowRequest.not_before <= utcnow())
+                .where(FlowRequest.status == "pending", FlowRequest.not_before <= (now or utcnow()))
                 .order_by(col(FlowRequest.id))
             ).first()
         if request is None:
@@ -122,12 +124,19 @@ def perform_flow_requests(engine: Engine, settings: Settings) -> list[str]:
         stage = Stage(request.flow_name.replace("-", "_"))
         case_id = request.parameters["case_id"]
         with transaction(engine) as session:
-            plan = stagework.plan_for(session, case=cases.get(session, case_id=case_id),
-                                      stage=stage)
+            plan = stagework.plan_for(
+                session, case=cases.get(session, case_id=case_id), stage=stage
+            )
         for step in plan.steps:
             with transaction(engine) as session:
-                stagework.perform(session, case=cases.get(session, case_id=case_id),
-                                  stage=stage, step=step, gate=plan.gate, settings=settings)
+                stagework.perform(
+                    session,
+                    case=cases.get(session, case_id=case_id),
+                    stage=stage,
+                    step=step,
+                    gate=plan.gate,
+                    settings=settings,
+                )
         with transaction(engine) as session:
             row = session.get(FlowRequest, request.id)
             assert row is not None
@@ -137,9 +146,9 @@ def perform_flow_requests(engine: Engine, settings: Settings) -> list[str]:
 
 
 @pytest.fixture
-def run_flows(engine: Engine, settings: Settings) -> Callable[[], list[str]]:
-    """Perform due flow requests in-process (no Prefect)."""
-    return lambda: perform_flow_requests(engine, settings)
+def run_flows(engine: Engine, settings: Settings) -> Callable[..., list[str]]:
+    """Perform due flow requests in-process (no Prefect), as of `now` if given."""
+    return lambda now=None: perform_flow_requests(engine, settings, now)
 
 
 def auth(token: str) -> dict[str, str]:
