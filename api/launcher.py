@@ -22,16 +22,20 @@ def prefect_environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("PREFECT_HOME", str(home))
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", str(settings.runner_poll_seconds))
     env.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "1")
     env["PROCURE_DATA_DIR"] = str(settings.data_dir)
     return env
 
 
-def wait_for(url: str, *, timeout: float, what: str) -> None:
-    """Poll `url` until it answers 200, or fail saying what did not come up."""
+def wait_for(
+    url: str, *, timeout: float, what: str, process: "subprocess.Popen[bytes] | None" = None
+) -> None:
+    """Poll `url` until it answers 200, or fail saying what did not come up (at once, if the
+    process that should answer has exited)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -102,9 +106,14 @@ def launch(settings: Settings) -> int:
         for child in children:
             child.start(env, cwd)
             if child.name == "prefect-server":
-                wait_for(f"{prefect_url}/health", timeout=180, what="the Prefect server")
+                wait_for(
+                    f"{prefect_url}/health",
+                    timeout=180,
+                    what="the Prefect server",
+                    process=child.process,
+                )
         api_url = f"http://{settings.api_host}:{settings.api_port}"
-        wait_for(f"{api_url}/health", timeout=120, what="the API")
+        wait_for(f"{api_url}/health", timeout=120, what="the API", process=children[-1].process)
         print(
             f"procure is running ({time.monotonic() - started:.1f} s to start)\n"
             f"  API:        {api_url}\n"

@@ -45,9 +45,10 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def standstill_last_day(notice_published_on: date, working_days: int) -> date:
-    """Procurement Act 2023 s.51: the period runs for `working_days` from the day after the
-    award notice is published; this is its last day."""
-    return add_working_days(notice_published_on, working_days)
+    """Procurement Act 2023 s.51: the standstill is `working_days` working days beginning with
+    the day the contract award notice is published (counted only if a working day); this is
+    its last day."""
+    return add_working_days(notice_published_on - timedelta(days=1), working_days)
 
 
 def start_of_day(day: date) -> datetime:

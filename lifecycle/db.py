@@ -3,13 +3,16 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, SQLModel, create_engine
 
 from lifecycle import models  # noqa: F401  (registers the tables)
+from lifecycle.models import MAX_ID
 from lifecycle.settings import get_settings
+
+Row = TypeVar("Row", bound=SQLModel)
 
 
 def make_engine(url: str) -> Engine:
@@ -49,3 +52,11 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def get_row(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """A row by primary key; None for an id no row can have (beyond 32 bits), which the
+    database would otherwise answer with an error rather than 'not found'."""
+    if not 1 <= row_id <= MAX_ID:
+        return None
+    return session.get(model, row_id)

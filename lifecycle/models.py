@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -34,6 +34,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 def stamp(**kwargs: Any) -> Any:
     """An aware-timestamp column."""
     return Field(sa_type=UTCDateTime, **kwargs)  # type: ignore[call-overload]
+
+
+def pence(**kwargs: Any) -> Any:
+    """Money in integer pence: BIGINT, since 32 bits stop at about 21 million pounds."""
+    return Field(sa_type=BigInteger, **kwargs)  # type: ignore[call-overload]
+
+
+# Primary keys are 32-bit on PostgreSQL; a larger id cannot exist, so it is simply unknown.
+MAX_ID = 2**31 - 1
 
 
 def json_column() -> Any:
@@ -71,8 +80,8 @@ class Case(SQLModel, table=True):
     category: str
     light_touch: bool = False
     department: str
-    estimated_value_pence: int
-    irrecoverable_vat_pence: int = 0
+    estimated_value_pence: int = pence()
+    irrecoverable_vat_pence: int = pence(default=0)
     needed_by: date
     contract_required: bool
     route: str
@@ -137,7 +146,7 @@ class Bid(SQLModel, table=True):
     registration_number: str | None = None
     sme: bool = False
     vcse: bool = False
-    price_pence: int
+    price_pence: int = pence()
     score: int | None = None
     created_by: int = Field(foreign_key="user.id")
     created_at: datetime = stamp(default_factory=utcnow)
@@ -207,8 +216,8 @@ class RegisterEntry(SQLModel, table=True):
     start_date: date | None = None
     end_date: date | None = None
     review_date: date | None = None
-    value_pence: int
-    irrecoverable_vat_pence: int = 0
+    value_pence: int = pence()
+    irrecoverable_vat_pence: int = pence(default=0)
     procurement_process: str | None = None
     contract_manager_name: str | None = None
     published_at: datetime | None = stamp(default=None)

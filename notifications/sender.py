@@ -89,6 +89,8 @@ def build_message(mail: Mail, sender_address: str, reference: str | None = None)
     message["Date"] = format_datetime(mail.created_at)
     # RFC 3834: tells out-of-office responders not to answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
+    # Lets a council's mail rules file each kind of notification.
+    message["X-Procure-Notification"] = mail.notification
     if reference:
         message["X-Procure-Reference"] = reference
     message.set_content(mail.text_body)

@@ -4,6 +4,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from lifecycle import clock
+from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.models import Case, Gate, ReferenceCounter, User, utcnow
 from lifecycle.rules import (
@@ -105,7 +106,7 @@ def create(
 
 def get(session: Session, *, case_id: int) -> Case:
     """One case by id."""
-    case = session.get(Case, case_id)
+    case = get_row(session, Case, case_id)
     if case is None:
         raise NotFound(f"no case with id {case_id}", field="case_id")
     return case

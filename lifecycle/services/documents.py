@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from lifecycle.codelists import document_types
+from lifecycle.db import get_row
 from lifecycle.errors import DomainError, Forbidden, Invalid, NotFound
 from lifecycle.models import Case, Document, User
 from lifecycle.rules import Role, Status
@@ -137,7 +138,7 @@ def list_for_case(session: Session, *, case_id: int) -> list[Document]:
 
 def get(session: Session, *, case: Case, document_id: int) -> Document:
     """One document of this case."""
-    document = session.get(Document, document_id)
+    document = get_row(session, Document, document_id)
     if document is None or document.case_id != case.id:
         raise NotFound(f"case {case.reference} has no document {document_id}", field="document_id")
     return document

@@ -5,6 +5,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle import clock
 from lifecycle.calendar import add_working_days
+from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.models import Case, Gate, RegisterEntry, User, utcnow
 from lifecycle.rules import (
@@ -106,7 +107,7 @@ def open_(session: Session, *, case: Case, kind: GateKind, settings: Settings) -
 
 def get(session: Session, *, case: Case, gate_id: int) -> Gate:
     """One gate of this case."""
-    gate = session.get(Gate, gate_id)
+    gate = get_row(session, Gate, gate_id)
     if gate is None or gate.case_id != case.id:
         raise NotFound(f"case {case.reference} has no gate {gate_id}", field="gate_id")
     return gate

@@ -4,6 +4,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle import clock
 from lifecycle.calendar import standstill_last_day, start_of_day
+from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.models import Bid, Case, User, utcnow
 from lifecycle.rules import GateKind, Role, Route, Stage, Status, needs_standstill
@@ -67,7 +68,7 @@ def recommend(
     """Recommend a bid for award; the procurement flow then opens the award-approval gate."""
     _require_procurement(user)
     _require_open_award(session, case)
-    bid = session.get(Bid, recommendation.bid_id)
+    bid = get_row(session, Bid, recommendation.bid_id)
     if bid is None or bid.case_id != case.id:
         raise NotFound(f"case {case.reference} has no bid {recommendation.bid_id}", field="bid_id")
     case.awarded_bid_id = bid.id

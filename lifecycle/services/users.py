@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
+from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Invalid, NotFound, Unauthenticated
 from lifecycle.models import User
 from lifecycle.rules import Role
@@ -65,7 +66,7 @@ def authenticate(session: Session, *, token: str) -> User:
 
 def get(session: Session, *, user_id: int) -> User:
     """One user by id."""
-    user = session.get(User, user_id)
+    user = get_row(session, User, user_id)
     if user is None:
         raise NotFound(f"no user with id {user_id}", field="user_id")
     return user
