@@ -269,7 +269,10 @@ def test_one_case_through_all_seven_stages(
     def subjects(role: str) -> list[str]:
         return [str(m["Subject"]) for m in inbox.for_address(email[role])]
 
-    wait_until(lambda: len(subjects("requester")) >= 6, what="the requester's mail")
+    wait_until(
+        lambda: api["auditor"].get("/outbox/mail?status=pending").json() == [],
+        what="every mail to leave the outbox",
+    )
     for role in ("requester", "legal", "procurement", "contract_manager"):
         assert subjects(role), f"{role} received no mail"
         assert all(reference in subject for subject in subjects(role))
@@ -282,5 +285,4 @@ def test_one_case_through_all_seven_stages(
     assert {"manager_named"} <= kinds["contract_manager"]
     assert {"gate_opened", "stage_open"} <= kinds["procurement"]
     assert subjects("auditor") == []
-    sent = api["auditor"].get("/outbox/mail?status=pending").json()
-    assert sent == [], "every mail was delivered"
+    assert api["auditor"].get("/outbox/mail?status=failed").json() == []
