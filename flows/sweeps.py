@@ -57,7 +57,7 @@ def remind_overdue_gates() -> int:
     return sent
 
 
-@flow(name="monitoring-sweep")
+@flow(name="monitoring-sweep", flow_run_name=lambda: f"monitoring-sweep {clock.today()}")
 async def monitoring_sweep() -> dict[str, int]:
     """Daily: reviews due and overdue, contracts started unsigned."""
     result = {"review_reminders": remind_reviews(), "flagged": flag_unsigned()}
@@ -65,7 +65,7 @@ async def monitoring_sweep() -> dict[str, int]:
     return result
 
 
-@flow(name="sla-sweep")
+@flow(name="sla-sweep", flow_run_name=lambda: f"sla-sweep {clock.today()}")
 async def sla_sweep() -> dict[str, int]:
     """Daily: gates waiting past their SLA."""
     result = {"gate_reminders": remind_overdue_gates()}

@@ -3,7 +3,14 @@
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from lifecycle.rules import Category, Decision
 
@@ -39,14 +46,22 @@ class PurchaseRequestIn(Strict):
     needed_by: date
     contract_required: bool
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "PurchaseRequestIn":
-        """VAT cannot exceed the value it is part of; light-touch applies to services only."""
-        if self.irrecoverable_vat_pence > self.estimated_value_pence:
-            raise ValueError("irrecoverable_vat_pence cannot exceed estimated_value_pence")
-        if self.light_touch and self.category is not Category.SERVICES:
+    # Field validators (not a model validator) so the error's location names the field.
+    @field_validator("light_touch")
+    @classmethod
+    def _light_touch_services_only(cls, value: bool, info: ValidationInfo) -> bool:
+        """The light-touch regime applies to services only."""
+        if value and info.data.get("category") not in (None, Category.SERVICES):
             raise ValueError("light_touch applies only to the services category")
-        return self
+        return value
+
+    @field_validator("irrecoverable_vat_pence")
+    @classmethod
+    def _vat_within_value(cls, value: int, info: ValidationInfo) -> int:
+        """VAT cannot exceed the value it is part of."""
+        if value > info.data.get("estimated_value_pence", value):
+            raise ValueError("irrecoverable_vat_pence cannot exceed estimated_value_pence")
+        return value
 
 
 class PurchaseRequestChanges(Strict):
@@ -69,16 +84,18 @@ class GateDecisionIn(Strict):
     contract type and whether it is a key contract."""
 
     decision: Decision
-    reason: OptionalText = ""
+    reason: OptionalText = Field(default="", validate_default=True)
     contract_type: Text | None = None
     key_contract: bool | None = None
 
-    @model_validator(mode="after")
-    def _reason_when_not_approved(self) -> "GateDecisionIn":
+    @field_validator("reason")
+    @classmethod
+    def _reason_when_not_approved(cls, value: str, info: ValidationInfo) -> str:
         """Whoever sends a case back or stops it must say why."""
-        if self.decision is not Decision.APPROVE and not self.reason:
-            raise ValueError(f"a reason is required to {self.decision.value}")
-        return self
+        decision = info.data.get("decision")
+        if decision not in (None, Decision.APPROVE) and not value:
+            raise ValueError(f"a reason is required to {decision.value}")
+        return value
 
 
 class BidIn(Strict):
@@ -114,12 +131,14 @@ class ContractIn(Strict):
     council_signed_on: date
     late_signing_reason: OptionalText = ""
 
-    @model_validator(mode="after")
-    def _dates(self) -> "ContractIn":
+    @field_validator("end_date")
+    @classmethod
+    def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
         """A contract ends after it starts."""
-        if self.end_date <= self.start_date:
+        start = info.data.get("start_date")
+        if start is not None and value <= start:
             raise ValueError("end_date must be after start_date")
-        return self
+        return value
 
 
 class ContractManagerIn(Strict):
@@ -159,12 +178,14 @@ class ReviewIn(Strict):
     kpis: list[KpiIn] = Field(default_factory=list, max_length=50)
     notes: OptionalText = ""
 
-    @model_validator(mode="after")
-    def _period(self) -> "ReviewIn":
+    @field_validator("period_end")
+    @classmethod
+    def _period(cls, value: date, info: ValidationInfo) -> date:
         """A period ends after it starts."""
-        if self.period_end < self.period_start:
+        start = info.data.get("period_start")
+        if start is not None and value < start:
             raise ValueError("period_end must not be before period_start")
-        return self
+        return value
 
 
 class ExitIn(Strict):

@@ -69,14 +69,14 @@ def enqueue_mail(
     to: Iterable[User],
     **context: Any,
 ) -> Mail | None:
-    """Render a notification into the outbox for `to`, once per key; None if nobody to tell."""
+    """Render a notification into the outbox for `to`, once per key. Returns the new mail, or
+    None when nothing was added (already queued under this key, or nobody to tell)."""
     recipients = sorted({user.email for user in to if user.active})
     if not recipients:
         return None
     full_key = f"{case.reference}:{key}"
-    existing = session.exec(select(Mail).where(Mail.key == full_key)).first()
-    if existing:
-        return existing
+    if session.exec(select(Mail.id).where(Mail.key == full_key)).first() is not None:
+        return None
     rendered = render(notification, {**case_context(case), **context})
     mail = Mail(
         key=full_key,
