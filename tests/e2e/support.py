@@ -19,7 +19,14 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-FAKETIME_LIBRARY = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+
+
+def faketime_library() -> Path:
+    """libfaketime from Debian's package, wherever the architecture puts it."""
+    found = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    if not found:
+        raise RuntimeError("libfaketime is not installed: apt-get install libfaketime")
+    return found[0]
 
 
 def free_port() -> int:
@@ -90,7 +97,7 @@ class Product:
         env = dict(self.env)
         if self.days_ahead:
             env.update(
-                LD_PRELOAD=str(FAKETIME_LIBRARY),
+                LD_PRELOAD=str(faketime_library()),
                 FAKETIME=f"+{self.days_ahead}d",
                 FAKETIME_DONT_RESET="1",
             )
