@@ -112,6 +112,15 @@ def get(session: Session, *, case_id: int) -> Case:
     return case
 
 
+def get_for_change(session: Session, *, case_id: int) -> Case:
+    """One case, locked for this transaction (PostgreSQL row lock; SQLite serialises writers
+    anyway), so a decision and a stage flow cannot both act on what they read."""
+    get(session, case_id=case_id)
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
+    session.refresh(case)
+    return case
+
+
 def list_(
     session: Session,
     *,

@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -34,6 +35,12 @@ class UnsupportedType(DomainError):
     """The upload is not a document type the repository keeps."""
 
     status_code = 415
+
+
+def safe_filename(filename: str) -> str:
+    """The name without folders or characters that could break a header or a path."""
+    name = re.sub(r"[^A-Za-z0-9._ -]", "_", Path(filename.replace("\\", "/")).name).strip(". ")
+    return name[:200] or "document"
 
 
 def may_upload(case: Case, user: User) -> bool:
@@ -108,7 +115,7 @@ def upload(
         case_id=case.id,
         document_type=document_type,
         title=title[:200],
-        filename=Path(filename).name[:200] or "document",
+        filename=safe_filename(filename),
         content_type=content_type,
         size_bytes=len(data),
         sha256=digest,
