@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from lifecycle.errors import DomainError, Unauthenticated
 
@@ -16,6 +17,15 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
+async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    """Two requests raced for the same unique thing; the loser changed nothing."""
+    return JSONResponse(
+        {"detail": "this conflicts with a change made at the same moment; read and retry"},
+        status_code=409,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers."""
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(IntegrityError, integrity_error)

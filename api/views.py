@@ -10,6 +10,7 @@ from lifecycle.models import Case, Document, FlowRequest, Gate, Mail, RegisterEn
 from lifecycle.rules import GateKind, Role
 from lifecycle.services import (
     documents,
+    flags,
     gates,
     history,
     monitoring,
@@ -246,8 +247,8 @@ def gate_view(session: Session, case: Case, gate: Gate) -> GateView:
     if gate.status == "pending":
         view.waiting_on = [
             PersonRef(id=user.id, name=user.name)
-            for user in users.with_role(session, role=Role(gate.role))
-            if user.id is not None and user.id != case.requester_id
+            for user in gates.deciders(session, case=case, role=Role(gate.role))
+            if user.id is not None
         ]
     return view
 
@@ -255,7 +256,7 @@ def gate_view(session: Session, case: Case, gate: Gate) -> GateView:
 def case_detail(session: Session, case: Case) -> CaseDetail:
     """Everything about one case, for the people working it and for auditors."""
     assert case.id is not None
-    gate_rows = gates.list_for_case(session, case_id=case.id)
+    gate_rows = progress.list_gates(session, case_id=case.id)
     pending = progress.pending_gate(session, case_id=case.id)
     contract = signing.get_contract(session, case_id=case.id)
     entry = register.get_entry(session, case_id=case.id)
@@ -278,7 +279,7 @@ def case_detail(session: Session, case: Case) -> CaseDetail:
             "contract_details": contract,
             "register_entry": entry,
             "reviews": monitoring.list_reviews(session, case_id=case.id),
-            "flags": signing.list_flags(session, case_id=case.id),
+            "flags": flags.list_for_case(session, case_id=case.id),
         }
     )
 

@@ -7,7 +7,9 @@ import logging
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -20,6 +22,9 @@ from notifications import SmtpSender, deliver_due, smtp_configured
 log = logging.getLogger("procure.dispatcher")
 
 MAX_BACKOFF_SECONDS = 30.0
+MAX_ATTEMPTS = 20
+# Errors that mean "Prefect is not there yet", not "this request is wrong": wait, retry all.
+WAIT_ON = (httpx.TransportError, ObjectNotFound)
 
 
 def due_requests(engine: Engine, *, limit: int = 20) -> list[FlowRequest]:
@@ -63,7 +68,9 @@ class Dispatcher:
         return self._deployments[flow_name]
 
     async def submit_due(self) -> int:
-        """Submit due flow requests; stops at the first error, leaving the rest pending."""
+        """Submit due flow requests. Prefect unreachable (or the runner not yet serving):
+        stop and leave everything pending. A request Prefect refuses: count the attempt and
+        go on with the others, failing it for good after MAX_ATTEMPTS."""
         submitted = 0
         requests = due_requests(self.engine)
         if not requests:
@@ -81,13 +88,19 @@ class Dispatcher:
                     )
                 except Exception as exc:
                     self._deployments.pop(request.flow_name, None)
+                    attempts = request.attempts + 1
+                    waiting = isinstance(exc, WAIT_ON)
                     mark(
                         self.engine,
                         request.id,
-                        attempts=request.attempts + 1,
+                        attempts=attempts,
                         last_error=f"{type(exc).__name__}: {exc}"[:500],
+                        status="failed" if attempts >= MAX_ATTEMPTS and not waiting else "pending",
                     )
-                    raise
+                    if waiting:
+                        raise
+                    log.error("flow request %s refused by Prefect: %s", request.key, exc)
+                    continue
                 mark(
                     self.engine,
                     request.id,

@@ -2,15 +2,11 @@
 sweep (gates past their due date). Mail keys make each reminder go once."""
 
 from prefect import flow, get_run_logger, task
-from sqlmodel import select
 
 from lifecycle import clock
 from lifecycle.db import transaction
-from lifecycle.models import Case, Gate
-from lifecycle.rules import GateKind, Role
-from lifecycle.services import gates, monitoring, outbox, users
+from lifecycle.services import gates, monitoring
 from lifecycle.settings import get_settings
-from notifications import Notification
 
 
 @task(retries=3, retry_delay_seconds=2)
@@ -29,32 +25,9 @@ def flag_unsigned() -> int:
 
 @task(retries=3, retry_delay_seconds=2)
 def remind_overdue_gates() -> int:
-    """Remind deciders of gates past their SLA (once per gate)."""
-    sent = 0
+    """Reminders and escalations for gates past their SLA (once each)."""
     with transaction() as session:
-        overdue = session.exec(
-            select(Gate, Case).where(
-                Gate.status == "pending", Gate.due_on < clock.today(), Gate.case_id == Case.id
-            )
-        ).all()
-        for gate, case in overdue:
-            deciders = [
-                user
-                for user in users.with_role(session, role=Role(gate.role))
-                if user.id != case.requester_id
-            ]
-            if outbox.enqueue_mail(
-                session,
-                key=f"gate:{gate.id}:reminder",
-                case=case,
-                notification=Notification.GATE_REMINDER,
-                to=deciders,
-                gate_label=gates.GATE_LABELS[GateKind(gate.kind)],
-                opened_on=gate.opened_at.date().isoformat(),
-                due_on=gate.due_on.isoformat(),
-            ):
-                sent += 1
-    return sent
+        return gates.remind_overdue(session, settings=get_settings())
 
 
 @flow(name="monitoring-sweep", flow_run_name=lambda: f"monitoring-sweep {clock.today()}")

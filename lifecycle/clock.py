@@ -10,6 +10,11 @@ def today() -> date:
     return datetime.now(LONDON).date()
 
 
+def london_date(moment: datetime) -> date:
+    """The UK date of an aware timestamp (an approval at 00:30 BST is that day, not the last)."""
+    return moment.astimezone(LONDON).date()
+
+
 def now() -> datetime:
     """The current moment, aware (UTC)."""
     return datetime.now(UTC)

@@ -93,7 +93,6 @@ class Case(SQLModel, table=True):
     contract_manager_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     contract_type: str | None = None
     key_contract: bool = False
-    legal_round: int = 0
     awarded_bid_id: int | None = None
     award_rationale: str | None = None
     award_notice_published_on: date | None = None
@@ -203,7 +202,7 @@ class RegisterEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", unique=True)
-    status: str = "draft"  # draft | submitted | published | ended
+    status: str = "draft"  # draft | submitted | verified | published | ended
     reference: str
     ocid: str
     title: str

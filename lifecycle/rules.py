@@ -262,3 +262,49 @@ def register_missing(fields: dict[str, object]) -> list[str]:
     if needs_number and not fields.get("supplier_registration_number"):
         missing.append("supplier_registration_number")
     return missing
+
+
+class Effect(StrEnum):
+    """What a gate decision does to the case."""
+
+    CLOSE = "close"  # rejected: the case ends
+    SEND_BACK = "send_back"  # changes requested: the gate reopens on resubmission
+    AWAIT_AWARD_NOTICE = "await_award_notice"  # approved award that carries a standstill
+    ADVANCE = "advance"  # the next stage (or completion)
+
+
+class Party(StrEnum):
+    """Who answers a request for changes."""
+
+    REQUESTER = "requester"
+    PROCUREMENT_TEAM = "procurement_team"
+    CONTRACT_MANAGER = "contract_manager"
+
+
+CHANGES_ANSWERED_BY: dict[GateKind, Party] = {
+    GateKind.LEGAL_CONSULTATION: Party.REQUESTER,
+    GateKind.AWARD_APPROVAL: Party.PROCUREMENT_TEAM,
+    GateKind.SIGNING_CONFIRMATION: Party.REQUESTER,
+    GateKind.REGISTER_VERIFICATION: Party.CONTRACT_MANAGER,
+    GateKind.CLOSURE: Party.CONTRACT_MANAGER,
+}
+
+
+def decision_effect(kind: GateKind, decision: Decision, route: Route) -> Effect:
+    """What a decision on a gate of `kind` means for the case."""
+    if decision is Decision.REJECT:
+        return Effect.CLOSE
+    if decision is Decision.REQUEST_CHANGES:
+        return Effect.SEND_BACK
+    if kind is GateKind.AWARD_APPROVAL and needs_standstill(route):
+        return Effect.AWAIT_AWARD_NOTICE
+    return Effect.ADVANCE
+
+
+# Written quotes a route needs before an award can be recommended.
+MIN_BIDS: dict[Route, int] = {
+    Route.LOW_VALUE: 1,
+    Route.QUOTES: 3,
+    Route.BELOW_THRESHOLD: 1,
+    Route.ABOVE_THRESHOLD: 1,
+}

@@ -117,7 +117,7 @@ class AwardRecommendationIn(Strict):
 
 
 class AwardNoticeIn(Strict):
-    """The day the award notice (UK6) was published; the standstill runs from the next day."""
+    """The day the award notice (UK6) was published; the standstill counts from that day."""
 
     published_on: date
 

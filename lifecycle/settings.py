@@ -25,12 +25,12 @@ class Settings(BaseSettings):
     goods_services_threshold_pence: int = 207_720_00
     works_threshold_pence: int = 5_193_000_00
     light_touch_threshold_pence: int = 663_540_00
-    register_threshold_pence: int = 5_000_00
     kpi_threshold_pence: int = 5_000_000_00
 
     standstill_working_days: int = Field(default=8, ge=8)  # Procurement Act 2023 s.51 minimum
     legal_sla_working_days: int = 5
     gate_sla_working_days: int = 5
+    gate_escalation_working_days: int = 5
     review_interval_days: int = 90
     key_review_interval_days: int = 30
     review_reminder_lead_days: int = 7

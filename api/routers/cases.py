@@ -37,6 +37,7 @@ def list_cases(
         stage=stage,
         status=status,
         waiting_on=user if waiting_on_me else None,
+        visible_to=user,
         limit=limit,
         offset=offset,
     )
@@ -46,7 +47,7 @@ def list_cases(
 @router.get("/{case_id}", response_model=CaseDetail)
 def read_case(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail:
     """A case with its gates, timeline, documents and flow runs."""
-    return case_detail(session, cases.get(session, case_id=case_id))
+    return case_detail(session, cases.get_visible(session, case_id=case_id, user=user))
 
 
 @router.patch("/{case_id}/request", response_model=CaseDetail)

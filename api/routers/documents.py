@@ -48,13 +48,17 @@ def download(
     settings: SettingsDep,
 ) -> Response:
     """The document's bytes, checked against their SHA-256."""
-    case = cases.get(session, case_id=case_id)
+    case = cases.get_visible(session, case_id=case_id, user=user)
     document = documents.get(session, case=case, document_id=document_id)
     return Response(
         documents.read(settings, document),
         media_type=document.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            # Cleaned again here: rows stored before names were cleaned may hold quotes.
+            "Content-Disposition": (
+                f'attachment; filename="{documents.safe_filename(document.filename)}"'
+            ),
+            "X-Content-Type-Options": "nosniff",
             "X-Content-SHA256": document.sha256,
         },
     )

@@ -112,6 +112,26 @@ def get(session: Session, *, case_id: int) -> Case:
     return case
 
 
+# Roles that see every case: the teams that run the process, and those who check it.
+SEES_ALL_CASES = (Role.LEGAL, Role.PROCUREMENT, Role.AUDITOR, Role.ADMIN)
+
+
+def may_read(case: Case, user: User) -> bool:
+    """Bids, documents and the timeline are not for every officer: a case is read by the
+    people it names and by the teams that see every case."""
+    return user.id in (case.requester_id, case.contract_manager_id) or users.has_role(
+        user, *SEES_ALL_CASES
+    )
+
+
+def get_visible(session: Session, *, case_id: int, user: User) -> Case:
+    """One case this user may read."""
+    case = get(session, case_id=case_id)
+    if not may_read(case, user):
+        raise Forbidden(f"case {case.reference} is not one of yours")
+    return case
+
+
 def get_for_change(session: Session, *, case_id: int) -> Case:
     """One case, locked for this transaction (PostgreSQL row lock; SQLite serialises writers
     anyway), so a decision and a stage flow cannot both act on what they read."""
@@ -127,11 +147,18 @@ def list_(
     stage: Stage | None = None,
     status: Status | None = None,
     waiting_on: User | None = None,
+    visible_to: User | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Case]:
-    """Cases, newest first; `waiting_on` keeps those whose pending gate this user may decide."""
+    """Cases, newest first; `waiting_on` keeps those whose pending gate this user may decide,
+    `visible_to` those this user may read."""
     query = select(Case)
+    if visible_to is not None and not users.has_role(visible_to, *SEES_ALL_CASES):
+        query = query.where(
+            (col(Case.requester_id) == visible_to.id)
+            | (col(Case.contract_manager_id) == visible_to.id)
+        )
     if stage:
         query = query.where(Case.stage == stage.value)
     if status:
@@ -177,7 +204,8 @@ def update_request(
         setattr(case, name, new)
     route = route_for(value, Category(case.category), case.light_touch, thresholds(settings))
     case.route = route.value
-    case.contract = needs_contract(route, case.contract_required)
+    # Legal is already consulting on a contract: a lower value does not undo that path.
+    case.contract = case.contract or needs_contract(route, case.contract_required)
     case.updated_at = utcnow()
     session.add(case)
     audit.record(
@@ -244,6 +272,5 @@ def name_contract_manager(session: Session, *, case: Case, user: User, manager_i
         named_by=user.name,
         key_contract=case.key_contract,
     )
-    if case.stage == Stage.REGISTER_ENTRY.value:
-        register.refresh_draft(session, case=case)
+    register.name_manager(session, case=case, manager=manager)
     return case

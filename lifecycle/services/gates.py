@@ -7,20 +7,22 @@ from lifecycle import clock
 from lifecycle.calendar import add_working_days
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
-from lifecycle.models import Case, Gate, RegisterEntry, User, utcnow
+from lifecycle.models import Case, Gate, User, utcnow
 from lifecycle.rules import (
     ALLOWED_DECISIONS,
+    CHANGES_ANSWERED_BY,
     GATE_ROLE,
-    GATE_STAGE,
     Decision,
+    Effect,
     GateKind,
     Outcome,
+    Party,
+    Role,
     Route,
-    Stage,
     Status,
     closure_problems,
+    decision_effect,
     may_decide,
-    needs_standstill,
 )
 from lifecycle.schemas import GateDecisionIn
 from lifecycle.services import audit, outbox, progress, register, users
@@ -37,27 +39,15 @@ GATE_LABELS = {
 }
 
 
-def list_for_case(session: Session, *, case_id: int) -> list[Gate]:
-    """Every gate of a case, oldest first."""
-    return list(session.exec(select(Gate).where(Gate.case_id == case_id).order_by(col(Gate.id))))
-
-
-def latest(session: Session, *, case_id: int, kind: GateKind) -> Gate | None:
-    """The newest round of one kind of gate."""
-    return session.exec(
-        select(Gate)
-        .where(Gate.case_id == case_id, Gate.kind == kind.value)
-        .order_by(col(Gate.round).desc())
-    ).first()
-
-
 def open_(session: Session, *, case: Case, kind: GateKind, settings: Settings) -> Gate | None:
-    """Open the next round of a gate and tell its deciders. Does nothing when the case already
-    waits on a gate or this one was approved, so a rerun cannot open a second gate."""
+    """Open the next round of a gate and tell its deciders. Does nothing unless the case is in
+    progress and waits on no gate, and once this one was approved: a rerun opens nothing."""
     assert case.id is not None
+    if case.status != Status.IN_PROGRESS.value:
+        return None
     if progress.pending_gate(session, case_id=case.id) is not None:
         return None
-    last = latest(session, case_id=case.id, kind=kind)
+    last = progress.latest(session, case_id=case.id, kind=kind)
     if last is not None and last.decision == Decision.APPROVE.value:
         return None
     sla = (
@@ -85,17 +75,12 @@ def open_(session: Session, *, case: Case, kind: GateKind, settings: Settings) -
         due_on=gate.due_on,
     )
     requester = session.get(User, case.requester_id)
-    deciders = [
-        user
-        for user in users.with_role(session, role=GATE_ROLE[kind])
-        if user.id != case.requester_id
-    ]
     outbox.enqueue_mail(
         session,
         key=f"gate:{gate.id}:opened",
         case=case,
         notification=Notification.GATE_OPENED,
-        to=deciders,
+        to=deciders(session, case=case, role=GATE_ROLE[kind]),
         gate_label=GATE_LABELS[kind],
         role=gate.role,
         due_on=gate.due_on.isoformat(),
@@ -182,16 +167,30 @@ def _check_approval_inputs(
             raise Conflict("the contract cannot be closed: " + "; ".join(problems))
 
 
+def _record_approval(
+    session: Session, *, case: Case, kind: GateKind, decision: GateDecisionIn
+) -> None:
+    """What an approval records besides the decision itself."""
+    if kind is GateKind.LEGAL_CONSULTATION:
+        case.contract_type = decision.contract_type
+        case.key_contract = bool(decision.key_contract)
+        session.add(case)
+    if kind is GateKind.REGISTER_VERIFICATION:
+        register.mark_verified(session, case=case)
+
+
 def _carry_out(
     session: Session, *, case: Case, kind: GateKind, user: User, decision: GateDecisionIn
 ) -> str:
-    """Apply the decision to the case; returns what happens next, for the mail."""
-    if decision.decision is Decision.REJECT:
+    """Apply what the decision means (see rules.decision_effect); returns the next step,
+    for the mail."""
+    effect = decision_effect(kind, decision.decision, Route(case.route))
+    if effect is Effect.CLOSE:
         progress.close(
             session, case=case, outcome=Outcome.REJECTED, actor_id=user.id, reason=decision.reason
         )
         return "The case is closed."
-    if decision.decision is Decision.REQUEST_CHANGES:
+    if effect is Effect.SEND_BACK:
         progress.set_status(
             session,
             case=case,
@@ -202,11 +201,8 @@ def _carry_out(
             reason=decision.reason,
         )
         return "Changes were requested; the gate opens again when they are resubmitted."
-    if kind is GateKind.LEGAL_CONSULTATION:
-        case.contract_type = decision.contract_type
-        case.key_contract = bool(decision.key_contract)
-        session.add(case)
-    if kind is GateKind.AWARD_APPROVAL and needs_standstill(Route(case.route)):
+    _record_approval(session, case=case, kind=kind, decision=decision)
+    if effect is Effect.AWAIT_AWARD_NOTICE:
         progress.set_status(
             session,
             case=case,
@@ -215,14 +211,10 @@ def _carry_out(
             action="award_approved",
             awaiting="award notice publication",
         )
-        return "Publish the award notice; the standstill period starts the day after."
-    if kind is GateKind.REGISTER_VERIFICATION:
-        entry = session.exec(select(RegisterEntry).where(RegisterEntry.case_id == case.id)).one()
-        entry.status = "verified"
-        entry.updated_at = utcnow()
-        session.add(entry)
-    reason = f"{kind.value} approved"
-    entered = progress.advance(session, case=case, actor_id=user.id, reason=reason)
+        return "Publish the award notice; the standstill period starts on the day it is published."
+    entered = progress.advance(
+        session, case=case, actor_id=user.id, reason=f"{kind.value} approved"
+    )
     if kind is GateKind.CLOSURE:
         register.mark_ended(session, case=case)
     return (
@@ -236,15 +228,12 @@ def _tell_outcome(
     session: Session, *, case: Case, gate: Gate, kind: GateKind, user: User, next_step: str
 ) -> None:
     """Mail the requester (and manager) the decision, and whoever must act on changes."""
-    requester = session.get(User, case.requester_id)
-    manager = session.get(User, case.contract_manager_id) if case.contract_manager_id else None
-    told = [person for person in (requester, manager) if person is not None]
     outbox.enqueue_mail(
         session,
         key=f"gate:{gate.id}:decided",
         case=case,
         notification=Notification.GATE_DECIDED,
-        to=told,
+        to=users.case_people(session, case=case).everyone,
         gate_label=GATE_LABELS[kind],
         decision=gate.decision,
         decided_by=user.name,
@@ -253,13 +242,12 @@ def _tell_outcome(
     )
     if gate.decision != Decision.REQUEST_CHANGES.value:
         return
-    actors = _who_answers_changes(session, case=case, kind=kind)
     outbox.enqueue_mail(
         session,
         key=f"gate:{gate.id}:changes",
         case=case,
         notification=Notification.CHANGES_REQUESTED,
-        to=actors,
+        to=_who_answers_changes(session, case=case, kind=kind),
         gate_label=GATE_LABELS[kind],
         decided_by=user.name,
         reason=gate.reason or "",
@@ -267,11 +255,54 @@ def _tell_outcome(
 
 
 def _who_answers_changes(session: Session, *, case: Case, kind: GateKind) -> list[User]:
-    """Who must act when a gate sends the case back."""
-    requester = session.get(User, case.requester_id)
-    manager = session.get(User, case.contract_manager_id) if case.contract_manager_id else None
-    if GATE_STAGE[kind] in (Stage.REGISTER_ENTRY, Stage.EXIT) and manager:
-        return [manager]
-    if kind is GateKind.AWARD_APPROVAL:
-        return users.with_role(session, role=GATE_ROLE[kind])
-    return [requester] if requester else []
+    """The people behind the party that answers this gate's requests for changes."""
+    people = users.case_people(session, case=case)
+    match CHANGES_ANSWERED_BY[kind]:
+        case Party.PROCUREMENT_TEAM:
+            return users.with_role(session, role=Role.PROCUREMENT)
+        case Party.CONTRACT_MANAGER if people.manager is not None:
+            return [people.manager]
+    return [people.requester]
+
+
+def deciders(session: Session, *, case: Case, role: Role) -> list[User]:
+    """Who may decide a gate of `role` on this case: holders of the role, not its requester."""
+    return [user for user in users.with_role(session, role=role) if user.id != case.requester_id]
+
+
+def remind_overdue(session: Session, *, settings: Settings) -> int:
+    """Remind deciders of gates past their due date (once per gate), and escalate to the
+    system's admins once a gate is `gate_escalation_working_days` overdue. Returns mails added."""
+    added = 0
+    overdue = session.exec(
+        select(Gate, Case).where(
+            Gate.status == "pending", Gate.due_on < clock.today(), Gate.case_id == Case.id
+        )
+    ).all()
+    for gate, case in overdue:
+        context = {
+            "gate_label": GATE_LABELS[GateKind(gate.kind)],
+            "opened_on": clock.london_date(gate.opened_at).isoformat(),
+            "due_on": gate.due_on.isoformat(),
+        }
+        people = deciders(session, case=case, role=Role(gate.role))
+        escalate_from = add_working_days(gate.due_on, settings.gate_escalation_working_days)
+        for key, to in (
+            (f"gate:{gate.id}:reminder", people),
+            (
+                f"gate:{gate.id}:escalation",
+                people + users.with_role(session, role=Role.ADMIN)
+                if clock.today() > escalate_from
+                else [],
+            ),
+        ):
+            if outbox.enqueue_mail(
+                session,
+                key=key,
+                case=case,
+                notification=Notification.GATE_REMINDER,
+                to=to,
+                **context,
+            ):
+                added += 1
+    return added

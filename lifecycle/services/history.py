@@ -39,7 +39,15 @@ def mail(
         query = query.where(Mail.status == status)
     if case_id is not None:
         query = query.where(Mail.case_id == case_id)
-    rows = list(session.exec(query.order_by(col(Mail.id).desc()).limit(limit * 5)))
-    if recipient:
-        rows = [row for row in rows if recipient in row.recipients]
-    return rows[:limit]
+    query = query.order_by(col(Mail.id).desc())
+    if not recipient:
+        return list(session.exec(query.limit(limit)))
+    # Recipients are a JSON list, which SQLite and PostgreSQL search differently: filter
+    # while streaming, so older mail of one person is still found.
+    found: list[Mail] = []
+    for row in session.exec(query.execution_options(yield_per=500)):
+        if recipient in row.recipients:
+            found.append(row)
+            if len(found) == limit:
+                break
+    return found

@@ -10,7 +10,8 @@ from lifecycle.models import Case, Contract, Review, User
 from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import ExitIn, ReviewIn
 from lifecycle.services import audit, outbox, progress, users
-from lifecycle.services.signing import get_contract, raise_flag
+from lifecycle.services.flags import raise_flag
+from lifecycle.services.signing import get_contract
 from lifecycle.settings import Settings
 from notifications import Notification
 

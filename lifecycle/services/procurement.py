@@ -1,5 +1,7 @@
 """Procurement: bids, the award recommendation, the award notice and its standstill."""
 
+from datetime import date
+
 from sqlmodel import Session, col, select
 
 from lifecycle import clock
@@ -7,12 +9,29 @@ from lifecycle.calendar import standstill_last_day, start_of_day
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.models import Bid, Case, User, utcnow
-from lifecycle.rules import GateKind, Role, Route, Stage, Status, needs_standstill
+from lifecycle.rules import (
+    MIN_BIDS,
+    Decision,
+    GateKind,
+    Role,
+    Route,
+    Stage,
+    Status,
+    needs_standstill,
+)
 from lifecycle.schemas import AwardNoticeIn, AwardRecommendationIn, BidIn
 from lifecycle.services import audit, outbox, progress, users
-from lifecycle.services.progress import approved_gates
+from lifecycle.services.progress import approved_gates, latest
 from lifecycle.settings import Settings
 from notifications import Notification
+
+
+def award_approved_on(session: Session, *, case_id: int) -> date:
+    """The UK date the award was approved (the approval must exist)."""
+    gate = latest(session, case_id=case_id, kind=GateKind.AWARD_APPROVAL)
+    if gate is None or gate.decision != Decision.APPROVE.value or gate.decided_at is None:
+        raise Conflict("the award has not been approved")
+    return clock.london_date(gate.decided_at)
 
 
 def _require_procurement(user: User) -> None:
@@ -71,6 +90,13 @@ def recommend(
     bid = get_row(session, Bid, recommendation.bid_id)
     if bid is None or bid.case_id != case.id:
         raise NotFound(f"case {case.reference} has no bid {recommendation.bid_id}", field="bid_id")
+    recorded = len(list_bids(session, case_id=bid.case_id))
+    needed = MIN_BIDS[Route(case.route)]
+    if recorded < needed:
+        raise Conflict(
+            f"the {Route(case.route).value} route needs {needed} written quotes before an "
+            f"award is recommended; {recorded} recorded"
+        )
     case.awarded_bid_id = bid.id
     case.award_rationale = recommendation.rationale
     session.add(case)
@@ -90,7 +116,7 @@ def recommend(
 def publish_award_notice(
     session: Session, *, case: Case, user: User, notice: AwardNoticeIn, settings: Settings
 ) -> Case:
-    """Record the award notice's publication; the standstill runs from the next day and a
+    """Record the award notice's publication; the standstill counts from that day and a
     durable timer (a delayed flow request) opens signing once it is over."""
     _require_procurement(user)
     progress.require_stage(case, Stage.PROCUREMENT)
@@ -106,6 +132,12 @@ def publish_award_notice(
         )
     if notice.published_on > clock.today():
         raise Invalid("published_on must not be in the future", field="published_on")
+    approved_on = award_approved_on(session, case_id=case.id)
+    if notice.published_on < approved_on:
+        raise Invalid(
+            f"published_on cannot be before the award was approved ({approved_on})",
+            field="published_on",
+        )
     last_day = standstill_last_day(notice.published_on, settings.standstill_working_days)
     case.award_notice_published_on = notice.published_on
     case.standstill_last_day = last_day

@@ -19,6 +19,7 @@ from lifecycle.rules import (
     needs_standstill,
     next_stage,
     register_missing,
+    stage_path,
 )
 from lifecycle.services import audit, outbox
 
@@ -98,6 +99,8 @@ def advance(session: Session, *, case: Case, actor_id: int | None, reason: str) 
     """Move the case to the next stage on its path and ask for that stage's flow; complete it
     when the path is done. Refused, with the reasons, when the rules do not allow the entry."""
     current = Stage(case.stage)
+    if current not in stage_path(case.contract):
+        raise Conflict(f"case {case.reference} is in {current.value}, off its path")
     target = next_stage(case.contract, current)
     if target is None:
         close(session, case=case, outcome=Outcome.COMPLETED, actor_id=actor_id, reason=reason)
@@ -161,4 +164,18 @@ def pending_gate(session: Session, *, case_id: int) -> Gate | None:
         select(Gate)
         .where(Gate.case_id == case_id, Gate.status == "pending")
         .order_by(col(Gate.id).desc())
+    ).first()
+
+
+def list_gates(session: Session, *, case_id: int) -> list[Gate]:
+    """Every gate of a case, oldest first."""
+    return list(session.exec(select(Gate).where(Gate.case_id == case_id).order_by(col(Gate.id))))
+
+
+def latest(session: Session, *, case_id: int, kind: GateKind) -> Gate | None:
+    """The newest round of one kind of gate."""
+    return session.exec(
+        select(Gate)
+        .where(Gate.case_id == case_id, Gate.kind == kind.value)
+        .order_by(col(Gate.round).desc())
     ).first()

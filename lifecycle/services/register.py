@@ -81,6 +81,21 @@ def refresh_draft(session: Session, *, case: Case) -> RegisterEntry:
     return entry
 
 
+def name_manager(session: Session, *, case: Case, manager: User) -> None:
+    """Keep the register's contract manager current, published entries included."""
+    assert case.id is not None
+    entry = get_entry(session, case_id=case.id)
+    if entry is None:
+        if case.stage == Stage.REGISTER_ENTRY.value:
+            refresh_draft(session, case=case)
+        return
+    if entry.status == "ended":
+        return
+    entry.contract_manager_name = manager.name
+    entry.updated_at = utcnow()
+    session.add(entry)
+
+
 def _require_manager(case: Case, user: User) -> None:
     """The named contract manager completes the entry (procurement may help)."""
     if user.id != case.contract_manager_id and not users.has_role(user, Role.PROCUREMENT):
@@ -138,6 +153,17 @@ def submit(session: Session, *, case: Case, user: User) -> RegisterEntry:
     )
     outbox.enqueue_flow_again(session, case=case, stage=Stage.REGISTER_ENTRY, why="submitted")
     return entry
+
+
+def mark_verified(session: Session, *, case: Case) -> None:
+    """Procurement verified the submitted entry."""
+    assert case.id is not None
+    entry = get_entry(session, case_id=case.id)
+    if entry is None:
+        raise Conflict(f"case {case.reference} has no register entry to verify")
+    entry.status = "verified"
+    entry.updated_at = utcnow()
+    session.add(entry)
 
 
 def publish(session: Session, *, case: Case) -> RegisterEntry:

@@ -4,12 +4,12 @@ from sqlmodel import Session, select
 
 from lifecycle import clock
 from lifecycle.errors import Conflict, Forbidden, Invalid
-from lifecycle.models import Case, Contract, Flag, Gate, User, utcnow
-from lifecycle.rules import Decision, GateKind, Role, Stage, Status
+from lifecycle.models import Case, Contract, User, utcnow
+from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import ContractIn
-from lifecycle.services import audit, outbox, progress, users
+from lifecycle.services import audit, flags, outbox, progress, users
+from lifecycle.services.procurement import award_approved_on
 from lifecycle.services.progress import document_types
-from notifications import Notification
 
 
 def get_contract(session: Session, *, case_id: int) -> Contract | None:
@@ -31,16 +31,8 @@ def record_contract(session: Session, *, case: Case, user: User, contract: Contr
     signed = max(contract.supplier_signed_on, contract.council_signed_on)
     if signed > clock.today():
         raise Invalid("signature dates must not be in the future", field="council_signed_on")
-    award = session.exec(
-        select(Gate).where(
-            Gate.case_id == case.id,
-            Gate.kind == GateKind.AWARD_APPROVAL.value,
-            Gate.decision == Decision.APPROVE.value,
-        )
-    ).one()
     first_signature = min(contract.supplier_signed_on, contract.council_signed_on)
-    assert award.decided_at is not None
-    if first_signature < award.decided_at.date():
+    if first_signature < award_approved_on(session, case_id=case.id):
         raise Invalid(
             "the contract cannot be signed before the award was approved",
             field="supplier_signed_on",
@@ -76,7 +68,7 @@ def record_contract(session: Session, *, case: Case, user: User, contract: Contr
         late_signing_reason=row.late_signing_reason,
     )
     if late:
-        raise_flag(
+        flags.raise_flag(
             session,
             case=case,
             code="signed_on_or_after_start",
@@ -88,32 +80,3 @@ def record_contract(session: Session, *, case: Case, user: User, contract: Contr
     )
     outbox.enqueue_flow_again(session, case=case, stage=Stage.SIGNING, why="contract-recorded")
     return row
-
-
-def raise_flag(session: Session, *, case: Case, code: str, message: str) -> Flag | None:
-    """Flag the case once per code, and alert legal and procurement."""
-    assert case.id is not None
-    if session.exec(select(Flag).where(Flag.case_id == case.id, Flag.code == code)).first():
-        return None
-    flag = Flag(case_id=case.id, code=code, message=message)
-    session.add(flag)
-    audit.record(
-        session, case=case, actor_id=None, action="case_flagged", code=code, message=message
-    )
-    alerted = users.with_role(session, role=Role.LEGAL) + users.with_role(
-        session, role=Role.PROCUREMENT
-    )
-    outbox.enqueue_mail(
-        session,
-        key=f"flag:{code}",
-        case=case,
-        notification=Notification.CASE_FLAGGED,
-        to=alerted,
-        flag_message=message,
-    )
-    return flag
-
-
-def list_flags(session: Session, *, case_id: int) -> list[Flag]:
-    """The flags raised on a case."""
-    return list(session.exec(select(Flag).where(Flag.case_id == case_id)))

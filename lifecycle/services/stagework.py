@@ -49,9 +49,7 @@ def view(session: Session, *, case: Case) -> StageView:
 
 def _stage_audience(session: Session, case: Case, stage: Stage) -> list[User]:
     """Who hears that a stage is open."""
-    requester = session.get(User, case.requester_id)
-    manager = session.get(User, case.contract_manager_id) if case.contract_manager_id else None
-    people = [person for person in (requester, manager) if person is not None]
+    people = users.case_people(session, case=case).everyone
     team = {
         Stage.PROCUREMENT: [Role.PROCUREMENT],
         Stage.SIGNING: [Role.LEGAL, Role.PROCUREMENT],
@@ -66,13 +64,12 @@ def announce(session: Session, *, case: Case, settings: Settings) -> None:
     """Tell the stage's people it is open and what they must do (once per stage)."""
     stage = Stage(case.stage)
     if stage is Stage.PURCHASE_REQUEST:
-        requester = session.get(User, case.requester_id)
         outbox.enqueue_mail(
             session,
             key="request-received",
             case=case,
             notification=Notification.REQUEST_RECEIVED,
-            to=[requester] if requester else [],
+            to=[users.case_people(session, case=case).requester],
             route_label=cases.ROUTE_LABELS[Route(case.route)],
             value_gbp=cases.gbp(case.estimated_value_pence),
             next_step=(
@@ -114,7 +111,11 @@ def perform(
     gate: GateKind | None,
     settings: Settings,
 ) -> None:
-    """Carry out one planned step. Each is a no-op when already done, so reruns are safe."""
+    """Carry out one planned step, if the case (read again, under the caller's lock) still
+    calls for it: a plan made before a decision must not undo the decision."""
+    current = plan_for(session, case=case, stage=stage)
+    if step not in current.steps or (step is Step.OPEN_GATE and current.gate is not gate):
+        return
     match step:
         case Step.ANNOUNCE:
             announce(session, case=case, settings=settings)

@@ -3,12 +3,13 @@
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Invalid, NotFound, Unauthenticated
-from lifecycle.models import User
+from lifecycle.models import Case, User
 from lifecycle.rules import Role
 
 
@@ -75,6 +76,27 @@ def get(session: Session, *, user_id: int) -> User:
 def list_(session: Session) -> list[User]:
     """Every user, oldest first."""
     return list(session.exec(select(User).order_by(col(User.id))))
+
+
+@dataclass(frozen=True)
+class CasePeople:
+    """The people a case names: its requester and, once named, its contract manager."""
+
+    requester: User
+    manager: User | None
+
+    @property
+    def everyone(self) -> list[User]:
+        """Requester and manager (when named)."""
+        return [self.requester, *([self.manager] if self.manager else [])]
+
+
+def case_people(session: Session, *, case: Case) -> CasePeople:
+    """The requester and contract manager of a case."""
+    requester = session.get(User, case.requester_id)
+    assert requester is not None
+    manager = session.get(User, case.contract_manager_id) if case.contract_manager_id else None
+    return CasePeople(requester=requester, manager=manager)
 
 
 def with_role(session: Session, *, role: Role) -> list[User]:

@@ -130,12 +130,19 @@ def test_rerunning_flows_after_every_step_changes_nothing(
     assert steps.pending_gate(case_id, legal_token)["round"] == 2
     decide(legal_token, {"decision": "approve", "contract_type": "Services", "key_contract": False})
 
-    bid = steps.ok(
-        "post",
-        f"/cases/{case_id}/bids",
-        buyer_token,
-        json={"supplier_name": "Acme Ltd", "price_pence": 11_000_00},
-    )
+    bid, *_ = [
+        steps.ok(
+            "post",
+            f"/cases/{case_id}/bids",
+            buyer_token,
+            json={"supplier_name": supplier, "price_pence": price},
+        )
+        for supplier, price in (
+            ("Acme Ltd", 11_000_00),
+            ("Beta Ltd", 11_500_00),
+            ("Gamma Ltd", 11_900_00),
+        )
+    ]
     steps.ok(
         "post",
         f"/cases/{case_id}/award-recommendation",

@@ -115,6 +115,9 @@ class Walk:
     def to_signing(self) -> int:
         case_id = self.to_procurement()
         bid_id = self.bid(case_id)
+        # The quotes route needs three written quotes before a recommendation.
+        self.bid(case_id, supplier_name="Beta Ltd", price_pence=9_800_00)
+        self.bid(case_id, supplier_name="Gamma Ltd", price_pence=9_900_00)
         self.post(
             f"/cases/{case_id}/award-recommendation",
             {"bid_id": bid_id, "rationale": "Cheapest of three quotes"},

@@ -245,6 +245,16 @@ def test_above_threshold_key_contract_from_request_to_closure(
     response = client.post(f"/cases/{case_id}/reviews", json=review, headers=as_(manager_token))
     assert response.status_code == 201, response.text
 
+    # A new contract manager takes over: the published register follows.
+    successor, manager_token = make_user("contract_manager", name="Sam Successor")
+    response = client.put(
+        f"/cases/{case_id}/contract-manager",
+        json={"user_id": successor.id},
+        headers=as_(requester_token),
+    )
+    assert response.status_code == 200, response.text
+    assert client.get("/register").json()[0]["contract_manager_name"] == "Sam Successor"
+
     # 7. Exit: closure needs a lesson.
     response = client.post(
         f"/cases/{case_id}/exit",
