@@ -4,11 +4,14 @@ While Prefect or SMTP is down the rows stay pending and go when it is back."""
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -23,6 +26,16 @@ log = logging.getLogger("procure.dispatcher")
 
 MAX_BACKOFF_SECONDS = 30.0
 MAX_ATTEMPTS = 20
+RECONCILE_EVERY_SECONDS = 5.0
+RECONCILE_AFTER = timedelta(seconds=10)
+# Prefect's final states as the API shows them; other states leave the row as it is.
+RUN_STATUS = {
+    StateType.COMPLETED: "completed",
+    StateType.FAILED: "failed",
+    StateType.CRASHED: "crashed",
+    StateType.CANCELLED: "cancelled",
+    StateType.RUNNING: "running",
+}
 # Errors that mean "Prefect is not there yet", not "this request is wrong": wait, retry all.
 WAIT_ON = (httpx.TransportError, ObjectNotFound)
 
@@ -111,6 +124,38 @@ class Dispatcher:
                 submitted += 1
         return submitted
 
+    async def reconcile_states(self) -> int:
+        """Copy Prefect's state onto requests still shown as submitted or running. The flow's
+        own hooks usually do it; a run killed with its process (or cancelled, or late) runs
+        no hook, and the API must not show it running for ever."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(FlowRequest)
+                .where(
+                    col(FlowRequest.status).in_(("submitted", "running")),
+                    col(FlowRequest.flow_run_id).is_not(None),
+                    FlowRequest.updated_at < utcnow() - RECONCILE_AFTER,
+                )
+                .limit(200)
+            ).all()
+        if not rows:
+            return 0
+        ids = [UUID(row.flow_run_id) for row in rows if row.flow_run_id]
+        async with get_client() as client:
+            runs = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids))
+            )
+        states = {str(run.id): run.state.type for run in runs if run.state is not None}
+        changed = 0
+        for row in rows:
+            assert row.id is not None
+            state = states.get(row.flow_run_id or "")
+            status = RUN_STATUS.get(state, row.status) if state else row.status
+            # Touch unchanged rows too, so each is looked at again only after a pause.
+            mark(self.engine, row.id, status=status)
+            changed += status != row.status
+        return changed
+
     async def deliver_mail(self) -> None:
         """Send due mail, if an SMTP server is configured."""
         if self.sender is None:
@@ -125,9 +170,13 @@ class Dispatcher:
     async def run_forever(self) -> None:
         """Poll both outboxes; back off while Prefect is unreachable."""
         delay = self.settings.dispatch_interval_seconds
+        next_reconcile = 0.0
         while True:
             try:
                 await self.submit_due()
+                if asyncio.get_running_loop().time() >= next_reconcile:
+                    await self.reconcile_states()
+                    next_reconcile = asyncio.get_running_loop().time() + RECONCILE_EVERY_SECONDS
                 delay = self.settings.dispatch_interval_seconds
             except Exception as exc:
                 log.warning("flow requests wait: Prefect did not accept them (%s)", exc)

@@ -8,6 +8,9 @@ from flows import tasks
 from flows.tracking import HOOKS, record_state
 from lifecycle.rules import Stage
 
+# Every step is safe to repeat, so a failed run (a database briefly unreachable) is retried.
+STAGE_FLOW = {**HOOKS, "retries": 2, "retry_delay_seconds": 5}
+
 
 async def run_stage(stage: Stage, case_id: int, reference: str) -> list[str]:
     """Plan from the database, then run each step as a task. A request that arrives after the
@@ -22,43 +25,43 @@ async def run_stage(stage: Stage, case_id: int, reference: str) -> list[str]:
     return steps
 
 
-@flow(name="purchase-request", flow_run_name="purchase-request {reference}", **HOOKS)
+@flow(name="purchase-request", flow_run_name="purchase-request {reference}", **STAGE_FLOW)
 async def purchase_request(case_id: int, reference: str) -> list[str]:
     """Acknowledge the request and route it to legal or procurement."""
     return await run_stage(Stage.PURCHASE_REQUEST, case_id, reference)
 
 
-@flow(name="legal-consultation", flow_run_name="legal-consultation {reference}", **HOOKS)
+@flow(name="legal-consultation", flow_run_name="legal-consultation {reference}", **STAGE_FLOW)
 async def legal_consultation(case_id: int, reference: str) -> list[str]:
     """Open the early legal consultation gate."""
     return await run_stage(Stage.LEGAL_CONSULTATION, case_id, reference)
 
 
-@flow(name="procurement", flow_run_name="procurement {reference}", **HOOKS)
+@flow(name="procurement", flow_run_name="procurement {reference}", **STAGE_FLOW)
 async def procurement(case_id: int, reference: str) -> list[str]:
     """Open procurement, the award-approval gate, and end the standstill."""
     return await run_stage(Stage.PROCUREMENT, case_id, reference)
 
 
-@flow(name="signing", flow_run_name="signing {reference}", **HOOKS)
+@flow(name="signing", flow_run_name="signing {reference}", **STAGE_FLOW)
 async def signing(case_id: int, reference: str) -> list[str]:
     """Open signing, then legal's signing confirmation gate."""
     return await run_stage(Stage.SIGNING, case_id, reference)
 
 
-@flow(name="register-entry", flow_run_name="register-entry {reference}", **HOOKS)
+@flow(name="register-entry", flow_run_name="register-entry {reference}", **STAGE_FLOW)
 async def register_entry(case_id: int, reference: str) -> list[str]:
     """Draft the register entry, then procurement's verification gate."""
     return await run_stage(Stage.REGISTER_ENTRY, case_id, reference)
 
 
-@flow(name="monitoring", flow_run_name="monitoring {reference}", **HOOKS)
+@flow(name="monitoring", flow_run_name="monitoring {reference}", **STAGE_FLOW)
 async def monitoring(case_id: int, reference: str) -> list[str]:
     """Publish the register entry and schedule the first review."""
     return await run_stage(Stage.MONITORING, case_id, reference)
 
 
-@flow(name="exit", flow_run_name="exit {reference}", **HOOKS)
+@flow(name="exit", flow_run_name="exit {reference}", **STAGE_FLOW)
 async def exit_(case_id: int, reference: str) -> list[str]:
     """Open the closure gate."""
     return await run_stage(Stage.EXIT, case_id, reference)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.states import Crashed
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
@@ -14,7 +15,7 @@ from flows.runner import build_deployments
 from flows.stages import legal_consultation, purchase_request
 from flows.sweeps import monitoring_sweep
 from lifecycle.db import transaction
-from lifecycle.models import Case, Contract, FlowRequest, Gate, Mail
+from lifecycle.models import Case, Contract, FlowRequest, Gate, Mail, utcnow
 from lifecycle.rules import Stage, Status
 from lifecycle.schemas import PurchaseRequestIn
 from lifecycle.services import cases
@@ -128,3 +129,29 @@ def test_monitoring_sweep_reminds_a_due_review_once(
     with Session(product_database) as session:
         mails = session.exec(select(Mail).where(Mail.notification == "review_due")).all()
     assert [m.recipients for m in mails] == [[manager.email]]
+
+
+def test_dispatcher_shows_a_run_that_died_without_its_hooks(
+    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+) -> None:
+    requester, _ = make_user("requester")
+    case_id, _ = raise_case(product_database, requester, settings)
+
+    async def submit_crash_reconcile() -> int:
+        for deployment in await build_deployments():
+            await deployment.apply()
+        dispatcher = Dispatcher(settings, product_database)
+        await dispatcher.submit_due()
+        with transaction(product_database) as session:
+            row = session.exec(select(FlowRequest).where(FlowRequest.case_id == case_id)).one()
+            row.updated_at = utcnow() - timedelta(minutes=5)  # long enough ago to look again
+            session.add(row)
+            flow_run_id = row.flow_run_id
+        async with get_client() as client:
+            await client.set_flow_run_state(flow_run_id, Crashed(), force=True)
+        return await dispatcher.reconcile_states()
+
+    assert run(submit_crash_reconcile()) == 1
+    with Session(product_database) as session:
+        row = session.exec(select(FlowRequest).where(FlowRequest.case_id == case_id)).one()
+    assert row.status == "crashed"
