@@ -21,11 +21,28 @@ def _users_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_rotate(args: argparse.Namespace) -> int:
+    """Give a user a new token, printed once; the old one stops working."""
+    with transaction() as session:
+        user, token = users.rotate_token(session, email=args.email)
+    print(f"new API token for {user.email} (shown once, keep it safe): {token}")
+    return 0
+
+
+def _users_deactivate(args: argparse.Namespace) -> int:
+    """Switch a user off."""
+    with transaction() as session:
+        user = users.deactivate(session, email=args.email)
+    print(f"deactivated {user.email}")
+    return 0
+
+
 def _users_list(_args: argparse.Namespace) -> int:
     """Print every user."""
     with transaction() as session:
         for user in users.list_(session):
-            print(f"{user.id}\t{user.email}\t{user.name}\t{user.roles}")
+            state = "active" if user.active else "inactive"
+            print(f"{user.id}\t{user.email}\t{user.name}\t{user.roles}\t{state}")
     return 0
 
 
@@ -107,6 +124,13 @@ def parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(handler=_users_create)
     user_commands.add_parser("list", help="list users").set_defaults(handler=_users_list)
+    for by_email, change, about in (
+        ("rotate-token", _users_rotate, "replace a user's API token"),
+        ("deactivate", _users_deactivate, "switch a user off (token and mail)"),
+    ):
+        command = user_commands.add_parser(by_email, help=about)
+        command.add_argument("--email", required=True)
+        command.set_defaults(handler=change)
     return root
 
 

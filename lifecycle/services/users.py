@@ -57,6 +57,31 @@ def create(session: Session, *, name: str, email: str, roles: Iterable[str]) -> 
     return user, token
 
 
+def by_email(session: Session, *, email: str) -> User:
+    """One user by email address."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"no user with email {email}", field="email")
+    return user
+
+
+def rotate_token(session: Session, *, email: str) -> tuple[User, str]:
+    """Replace a user's token (a lost or leaked one stops working at once)."""
+    user = by_email(session, email=email)
+    token = secrets.token_urlsafe(32)
+    user.token_hash = hash_token(token)
+    session.add(user)
+    return user, token
+
+
+def deactivate(session: Session, *, email: str) -> User:
+    """A leaver: the token stops working and no mail goes to them; their history stays."""
+    user = by_email(session, email=email)
+    user.active = False
+    session.add(user)
+    return user
+
+
 def authenticate(session: Session, *, token: str) -> User:
     """The active user holding `token`."""
     user = session.exec(select(User).where(User.token_hash == hash_token(token))).first()
