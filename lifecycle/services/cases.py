@@ -1,6 +1,9 @@
 """Cases: raising a purchase request, reading, listing, changing and resubmitting it."""
 
+from contextlib import suppress
+
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from lifecycle import clock
@@ -48,16 +51,17 @@ def gbp(pence: int) -> str:
 
 def _next_reference(session: Session, *, year: int, prefix: str) -> str:
     """PR-YYYY-NNNN, numbered per year; the increment is one atomic UPDATE."""
+    if session.get(ReferenceCounter, year) is None:
+        # The year's first case: two may race to create the counter; the loser's savepoint
+        # rolls back and it takes the next number like everyone else.
+        with suppress(IntegrityError), session.begin_nested():
+            session.add(ReferenceCounter(year=year, last=0))
     bumped = session.execute(
         update(ReferenceCounter)
         .where(col(ReferenceCounter.year) == year)
         .values(last=col(ReferenceCounter.last) + 1)
         .returning(col(ReferenceCounter.last))
-    ).scalar_one_or_none()
-    if bumped is None:
-        session.add(ReferenceCounter(year=year, last=1))
-        session.flush()
-        bumped = 1
+    ).scalar_one()
     return f"{prefix}-{year}-{bumped:04d}"
 
 

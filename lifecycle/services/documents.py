@@ -43,6 +43,15 @@ def safe_filename(filename: str) -> str:
     return name[:200] or "document"
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Plain text must be text: a binary file declared as text/plain is refused."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in data
+
+
 def may_upload(case: Case, user: User) -> bool:
     """The case's requester and manager, legal and procurement keep its documents."""
     return user.id in (case.requester_id, case.contract_manager_id) or users.has_role(
@@ -97,7 +106,7 @@ def upload(
         raise UnsupportedType(
             f"{content_type!r} is not accepted; send one of {accepted}", field="file"
         )
-    if not data.startswith(magic):
+    if not data.startswith(magic) or (content_type == "text/plain" and not _is_utf8(data)):
         raise UnsupportedType(f"the file's content is not {content_type}", field="file")
     digest = hashlib.sha256(data).hexdigest()
     existing = session.exec(
