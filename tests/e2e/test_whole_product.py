@@ -83,6 +83,7 @@ def test_one_case_through_all_seven_stages(
         },
     )
     answered = time.monotonic() - began
+    record_property("raise_case_seconds", round(answered, 3))
     assert response.status_code == 201, response.text
     case = response.json()
     case_id, reference = case["id"], case["reference"]
