@@ -97,6 +97,8 @@ class Dispatcher:
                         deployment_id,
                         parameters=request.parameters,
                         name=request.run_name,
+                        # The case's reference as a tag: the Prefect UI filters a case's runs.
+                        tags=[str(request.parameters.get("reference", ""))],
                         idempotency_key=request.key,
                     )
                 except Exception as exc:

@@ -1,7 +1,6 @@
 """Shared fixtures: a database (SQLite, and PostgreSQL on the local server), settings, users,
 an API client, and a stand-in for the stage runner that performs flow requests in-process."""
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -9,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, col, select
 
 from api.app import create_app
@@ -19,22 +18,14 @@ from lifecycle.models import FlowRequest, User, utcnow
 from lifecycle.rules import Stage
 from lifecycle.services import cases, stagework, users
 from lifecycle.settings import Settings, get_settings
-
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from tests.e2e.support import fresh_postgres_database
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway database on the local PostgreSQL server for this test session."""
-    name = f"procure_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

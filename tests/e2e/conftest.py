@@ -27,8 +27,8 @@ def product_factory(
     """Makes a Product (stopped at the end of the test, and its log shown on failure)."""
     made: list[Product] = []
 
-    def make(prefect_api_url: str | None = None) -> Product:
-        product = Product(tmp_path / "data", smtp[1], prefect_api_url)
+    def make(prefect_api_url: str | None = None, database_url: str | None = None) -> Product:
+        product = Product(tmp_path / "data", smtp[1], prefect_api_url, database_url)
         made.append(product)
         return product
 

@@ -11,12 +11,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +30,24 @@ def faketime_library() -> Path:
     if not found:
         raise RuntimeError("libfaketime is not installed: apt-get install libfaketime")
     return found[0]
+
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the local PostgreSQL server, dropped afterwards."""
+    name = f"procure_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:
@@ -69,7 +90,13 @@ def wait_until(check: Callable[[], Any], *, timeout: float = 90, what: str) -> A
 class Product:
     """The product as a user runs it: `procure start`, and the `procure` CLI."""
 
-    def __init__(self, data_dir: Path, smtp_port: int, prefect_api_url: str | None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        smtp_port: int,
+        prefect_api_url: str | None,
+        database_url: str | None = None,
+    ) -> None:
         self.api_port = free_port()
         self.env = {
             key: value
@@ -87,6 +114,8 @@ class Product:
         )
         if prefect_api_url:
             self.env["PREFECT_API_URL"] = prefect_api_url
+        if database_url:
+            self.env["PROCURE_DATABASE_URL"] = database_url
         self.url = f"http://127.0.0.1:{self.api_port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / "product.log"

@@ -5,14 +5,14 @@ a restart of every process, and the mail is checked at a real SMTP server."""
 import csv
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.support import Api, Product, wait_until
+from tests.e2e.support import Api, Product, fresh_postgres_database, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -49,11 +49,24 @@ def upload(api: Api, case_id: int, kind: str) -> None:
     assert response.status_code == 201, response.text
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The embedded default (SQLite), and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
 def test_one_case_through_all_seven_stages(
-    product_factory: Callable[..., Product], smtp: Any, record_property: Any
+    product_factory: Callable[..., Product],
+    smtp: Any,
+    record_property: Any,
+    database_url: str | None,
 ) -> None:
     inbox, _ = smtp
-    product = product_factory()
+    product = product_factory(database_url=database_url)
     startup_seconds = product.start()
     record_property("startup_seconds", round(startup_seconds, 1))
 
