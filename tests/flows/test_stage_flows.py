@@ -94,6 +94,7 @@ def test_dispatcher_submits_each_request_once_with_its_business_name(
     first, second, flow_run = run(deploy_and_dispatch())
     assert (first, second) == (1, 1)
     assert flow_run.name == f"purchase-request {reference}"
+    assert reference in flow_run.tags
     with Session(product_database) as session:
         row = session.exec(select(FlowRequest).where(FlowRequest.case_id == case_id)).one()
         assert row.status == "submitted"
