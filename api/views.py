@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
+from lifecycle.assurance import Measure
 from lifecycle.models import Case, Document, FlowRequest, Gate, Mail, RegisterEntry, User
 from lifecycle.rules import GateKind, Role
 from lifecycle.services import (
@@ -219,6 +220,25 @@ class LessonView(View):
     author_id: int
     text: str
     created_at: datetime
+
+
+class MeasureView(BaseModel):
+    name: str
+    met: int
+    of: int
+    share: float | None
+    shortfalls: list[str]
+
+
+def measure_view(measure: Measure) -> MeasureView:
+    """One line of the assurance report."""
+    return MeasureView(
+        name=measure.name,
+        met=measure.met,
+        of=measure.of,
+        share=measure.share,
+        shortfalls=measure.shortfalls,
+    )
 
 
 def user_view(user: User) -> UserView:

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     goods_services_threshold_pence: int = 207_720_00
     works_threshold_pence: int = 5_193_000_00
     light_touch_threshold_pence: int = 663_540_00
+    register_threshold_pence: int = 5_000_00  # Transparency Code: contracts of 5,000 or more
     kpi_threshold_pence: int = 5_000_000_00
 
     standstill_working_days: int = Field(default=8, ge=8)  # Procurement Act 2023 s.51 minimum

@@ -4,10 +4,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep, require_role
-from api.views import LessonView, MailView, UserView, mail_view, user_view
+from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
+from api.views import (
+    LessonView,
+    MailView,
+    MeasureView,
+    UserView,
+    mail_view,
+    measure_view,
+    user_view,
+)
 from lifecycle.rules import Role
 from lifecycle.schemas import LessonIn
+from lifecycle.services import assurance as assurance_service
 from lifecycle.services import history, lessons, users
 
 router = APIRouter(tags=["records"])
@@ -45,6 +54,16 @@ def list_mail(
         session, status=status, case_id=case_id, recipient=None if everyone else user.email
     )
     return [mail_view(row) for row in rows]
+
+
+@router.get("/assurance", response_model=list[MeasureView])
+def assurance(session: SessionDep, user: CurrentUser, settings: SettingsDep) -> list[MeasureView]:
+    """The internal-audit view: how far each of the audit's fixes holds, with the cases that
+    fall short."""
+    require_role(user, Role.AUDITOR, Role.ADMIN, Role.PROCUREMENT, Role.LEGAL)
+    return [
+        measure_view(measure) for measure in assurance_service.report(session, settings=settings)
+    ]
 
 
 @router.get("/me", response_model=UserView)

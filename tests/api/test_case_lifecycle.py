@@ -301,4 +301,12 @@ def test_above_threshold_key_contract_from_request_to_closure(
     } <= {event["action"] for event in detail["timeline"]}
     assert all(run["status"] == "completed" for run in detail["flow_runs"])
     assert "gate_opened" in mail_to(engine, legal.email)
+
+    # The auditor's assurance report: every fix the audit asked for holds for this contract.
+    assert client.get("/assurance", headers=as_(requester_token)).status_code == 403
+    report = {m["name"]: m for m in client.get("/assurance", headers=as_(auditor_token)).json()}
+    applicable = [m for m in report.values() if m["of"]]
+    assert all(m["met"] == m["of"] == 1 and m["shortfalls"] == [] for m in applicable), report
+    assert report["closed contracts with lessons recorded"]["share"] == 1.0
+    assert report["live contracts with no overdue review"]["of"] == 0
     assert "stage_open" in mail_to(engine, buyer.email)
