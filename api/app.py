@@ -3,7 +3,10 @@
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from api import errors
 from api.routers import cases, contract, documents, gates, procurement, records, register
@@ -27,6 +30,23 @@ async def refuse_oversized_bodies(
     return await call_next(request)
 
 
+def serve_docs_locally(app: FastAPI) -> None:
+    """Interactive docs from the installed Swagger UI rather than a CDN: council networks
+    often cannot reach one."""
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI for this API."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title}: API docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
 def create_app() -> FastAPI:
     """Build the app; it answers from the database alone, never waiting on Prefect or SMTP."""
     app = FastAPI(
@@ -34,8 +54,10 @@ def create_app() -> FastAPI:
         description="A UK council's procurement-to-contract lifecycle: purchase request, early "
         "legal consultation, procurement, signing, register entry, monitoring and exit.",
         version="0.1.0",
+        docs_url=None,
     )
     errors.install(app)
+    serve_docs_locally(app)
     app.middleware("http")(refuse_oversized_bodies)
     for module in (cases, gates, procurement, documents, contract, register, records):
         app.include_router(module.router)
