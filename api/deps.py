@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from lifecycle.db import get_engine
@@ -31,13 +32,19 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+# Declared as a security scheme so the interactive docs offer an "Authorize" button; our own
+# check below gives the error message (auto_error off).
+bearer = HTTPBearer(auto_error=False, description="The API token `procure users create` printed")
+
+
 def current_user(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The user whose bearer token came with the request."""
-    if not authorization or not authorization.lower().startswith("bearer "):
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("send 'Authorization: Bearer <token>'")
-    return users.authenticate(session, token=authorization[7:].strip())
+    return users.authenticate(session, token=credentials.credentials.strip())
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
