@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from lifecycle.assurance import Measure
-from lifecycle.models import Case, Document, FlowRequest, Gate, Mail, RegisterEntry, User
+from lifecycle.models import Case, Document, Gate, Mail, RegisterEntry, User
 from lifecycle.rules import GateKind, Role
 from lifecycle.services import (
     documents,
@@ -307,11 +307,6 @@ def case_detail(session: Session, case: Case) -> CaseDetail:
 def document_view(document: Document) -> DocumentView:
     """A document's metadata."""
     return DocumentView.model_validate(document)
-
-
-def flow_run_view(request: FlowRequest) -> FlowRunView:
-    """A flow request and its run's state."""
-    return FlowRunView.model_validate(request)
 
 
 def register_view(entry: RegisterEntry) -> RegisterEntryView:

@@ -1,6 +1,6 @@
 """Today's date in the council's time zone (dates in the rules are UK dates)."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from lifecycle.calendar import LONDON
 
@@ -14,7 +14,3 @@ def london_date(moment: datetime) -> date:
     """The UK date of an aware timestamp (an approval at 00:30 BST is that day, not the last)."""
     return moment.astimezone(LONDON).date()
 
-
-def now() -> datetime:
-    """The current moment, aware (UTC)."""
-    return datetime.now(UTC)
