@@ -13,4 +13,3 @@ def today() -> date:
 def london_date(moment: datetime) -> date:
     """The UK date of an aware timestamp (an approval at 00:30 BST is that day, not the last)."""
     return moment.astimezone(LONDON).date()
-
