@@ -87,6 +87,19 @@ def wait_until(check: Callable[[], Any], *, timeout: float = 90, what: str) -> A
     raise AssertionError(f"timed out waiting for {what}; last saw {last!r}")
 
 
+def start_logged(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a process in its own group (so it can be stopped whole), appending to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def wait_healthy(url: str, *, what: str) -> None:
+    """Wait until `url` answers 200."""
+    wait_until(lambda: httpx.get(url, timeout=2).status_code == 200, timeout=240, what=what)
+
+
 class Product:
     """The product as a user runs it: `procure start`, and the `procure` CLI."""
 
@@ -136,20 +149,10 @@ class Product:
         """Start everything; returns the seconds until the API answered."""
         self.days_ahead = days_ahead
         started = time.monotonic()
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "start"],
-                cwd=ROOT,
-                env=self.environment(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_until(
-            lambda: httpx.get(f"{self.url}/health", timeout=2).status_code == 200,
-            timeout=240,
-            what="the API",
+        self.process = start_logged(
+            [sys.executable, "-m", "api.cli", "start"], self.environment(), self.log
         )
+        wait_healthy(f"{self.url}/health", what="the API")
         return time.monotonic() - started
 
     def stop(self) -> None:
@@ -200,19 +203,12 @@ class PrefectServer:
     def start(self) -> None:
         """Start and wait until healthy."""
         prefect = str(Path(sys.executable).parent / "prefect")
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_until(
-            lambda: httpx.get(f"{self.url}/health", timeout=2).status_code == 200,
-            timeout=240,
-            what="the Prefect server",
+        self.process = start_logged(
+            [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+            self.env,
+            self.log,
         )
+        wait_healthy(f"{self.url}/health", what="the Prefect server")
 
     def stop(self) -> None:
         """Stop it (and its children)."""
