@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from api import errors
+from api import errors, pages
 from api.routers import cases, contract, documents, gates, procurement, records, register
 from lifecycle.settings import get_settings
 
@@ -61,6 +61,7 @@ def create_app() -> FastAPI:
     app.middleware("http")(refuse_oversized_bodies)
     for module in (cases, gates, procurement, documents, contract, register, records):
         app.include_router(module.router)
+    pages.install(app)
 
     @app.get("/health", tags=["system"])
     def health() -> dict[str, str]:

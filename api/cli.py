@@ -2,22 +2,60 @@
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 
 from lifecycle.db import get_engine, transaction
-from lifecycle.errors import DomainError
+from lifecycle.errors import DomainError, Invalid
 from lifecycle.rules import Role
-from lifecycle.services import users
+from lifecycle.services import accounts, users
 from lifecycle.settings import get_settings
 
 
+def _ask_password() -> str:
+    """A new password typed twice at the terminal, never echoed."""
+    first = getpass.getpass("Password for the pages: ")
+    if getpass.getpass("Type it again: ") != first:
+        raise Invalid("the two passwords are not the same", field="password")
+    return first
+
+
 def _users_create(args: argparse.Namespace) -> int:
-    """Create a user and print its token once."""
+    """Create a user and print its token once; with --password-prompt they can sign in to
+    the pages at once, with --invite they are emailed a link to choose a password."""
+    password = _ask_password() if args.password_prompt else None
+    settings = get_settings()
     with transaction() as session:
         user, token = users.create(session, name=args.name, email=args.email, roles=args.role)
+        if password is not None:
+            accounts.set_password(session, user=user, password=password)
+        if args.invite:
+            accounts.invite(session, user=user, invited_by=None, settings=settings)
     print(f"created user {user.id} {user.name} <{user.email}> roles={user.roles}")
+    if args.invite:
+        print(f"invitation emailed to {user.email} (valid {settings.invitation_hours} hours)")
     print(f"API token (shown once, keep it safe): {token}")
+    return 0
+
+
+def _users_set_password(args: argparse.Namespace) -> int:
+    """Set a user's password for the pages; their browsers are signed out."""
+    password = _ask_password()
+    with transaction() as session:
+        user = users.by_email(session, email=args.email)
+        accounts.set_password(session, user=user, password=password)
+    print(f"password set for {user.email}")
+    return 0
+
+
+def _users_invite(args: argparse.Namespace) -> int:
+    """Email a user a one-time link to choose their password."""
+    settings = get_settings()
+    with transaction() as session:
+        user = users.by_email(session, email=args.email)
+        accounts.invite(session, user=user, invited_by=None, settings=settings)
+    print(f"invitation emailed to {user.email} (valid {settings.invitation_hours} hours)")
     return 0
 
 
@@ -122,11 +160,19 @@ def parser() -> argparse.ArgumentParser:
         choices=[role.value for role in Role],
         help="repeat for several roles",
     )
+    create.add_argument(
+        "--password-prompt", action="store_true", help="ask for a password for the pages"
+    )
+    create.add_argument(
+        "--invite", action="store_true", help="email a link to choose a password for the pages"
+    )
     create.set_defaults(handler=_users_create)
     user_commands.add_parser("list", help="list users").set_defaults(handler=_users_list)
     for by_email, change, about in (
         ("rotate-token", _users_rotate, "replace a user's API token"),
-        ("deactivate", _users_deactivate, "switch a user off (token and mail)"),
+        ("deactivate", _users_deactivate, "switch a user off (token, pages and mail)"),
+        ("set-password", _users_set_password, "set a user's password for the pages"),
+        ("invite", _users_invite, "email a user a link to choose their password"),
     ):
         command = user_commands.add_parser(by_email, help=about)
         command.add_argument("--email", required=True)

@@ -7,10 +7,10 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from lifecycle.access import Area, refusal
 from lifecycle.db import get_engine
 from lifecycle.errors import Forbidden, Unauthenticated
 from lifecycle.models import User
-from lifecycle.rules import Role
 from lifecycle.services import users
 from lifecycle.settings import Settings, get_settings
 
@@ -50,7 +50,8 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_role(user: User, *roles: Role) -> None:
-    """Refuse users holding none of `roles`."""
-    if not users.has_role(user, *roles):
-        raise Forbidden("this needs the role " + " or ".join(role.value for role in roles))
+def require(user: User, area: Area) -> None:
+    """Refuse users whose roles do not open `area`."""
+    refused = refusal(users.roles_of(user), area)
+    if refused:
+        raise Forbidden(refused)

@@ -1,15 +1,20 @@
 """Domain errors to HTTP, in one place."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
+from api.pages.errors import domain_error_page
 from lifecycle.errors import DomainError, Unauthenticated
 
 
-async def domain_error(request: Request, exc: Exception) -> JSONResponse:
-    """A domain refusal becomes its status code with the message and the field at fault."""
+async def domain_error(request: Request, exc: Exception) -> Response:
+    """A domain refusal becomes its status code with the message and the field at fault (on a
+    page, the same refusal as an error page)."""
     assert isinstance(exc, DomainError)
+    page = domain_error_page(request, exc)
+    if page is not None:
+        return page
     body: dict[str, object] = {"detail": exc.message}
     if exc.field:
         body["field"] = exc.field

@@ -284,3 +284,48 @@ class Mail(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = stamp(default_factory=utcnow)
     sent_at: datetime | None = stamp(default=None)
+
+
+# Sign-in for the pages. Separate tables rather than new columns on `user`, so a data folder
+# created before the pages existed gains them from create_all at start.
+
+
+class Password(SQLModel, table=True):
+    """A user's password, as an Argon2id hash (the hash carries its own salt and cost)."""
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    hash: str
+    changed_at: datetime = stamp(default_factory=utcnow)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the database signs nobody in. The CSRF token is checked on every form post."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str
+    created_at: datetime = stamp(default_factory=utcnow)
+    expires_at: datetime = stamp()
+    flash: str | None = None  # one message for the next page shown (post, redirect, get)
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time link to set a password: expires, and works once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    invited_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = stamp(default_factory=utcnow)
+    expires_at: datetime = stamp()
+    used_at: datetime | None = stamp(default=None)
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in, counted against the address tried and the client it came from."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(index=True)  # "email:<address>" or "client:<ip>"
+    at: datetime = stamp(default_factory=utcnow, index=True)

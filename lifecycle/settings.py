@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     mail_from: str = "procure@council.example"
     mail_max_attempts: int = 8
 
+    # Signing in to the pages.
+    session_hours: int = Field(default=10, ge=1, le=24 * 7)  # a working day, then sign in again
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
+
     dispatch_interval_seconds: float = 0.5
     runner_poll_seconds: float = 1.0
 

@@ -18,6 +18,7 @@ class Notification(StrEnum):
     STANDSTILL_STARTED = "standstill_started"
     CASE_FLAGGED = "case_flagged"
     GATE_REMINDER = "gate_reminder"
+    INVITATION = "invitation"
 
 
 @dataclass(frozen=True)

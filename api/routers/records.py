@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
+from api.deps import CurrentUser, SessionDep, SettingsDep, require
 from api.views import (
     LessonView,
     MailView,
@@ -14,7 +14,7 @@ from api.views import (
     measure_view,
     user_view,
 )
-from lifecycle.rules import Role
+from lifecycle.access import Area, may_enter
 from lifecycle.schemas import LessonIn
 from lifecycle.services import assurance as assurance_service
 from lifecycle.services import history, lessons, users
@@ -49,7 +49,7 @@ def list_mail(
     case_id: int | None = None,
 ) -> list[MailView]:
     """Mail in the outbox: all of it for admins and auditors, your own for everyone else."""
-    everyone = users.has_role(user, Role.ADMIN, Role.AUDITOR)
+    everyone = may_enter(users.roles_of(user), Area.READ_ALL_MAIL)
     rows = history.mail(
         session, status=status, case_id=case_id, recipient=None if everyone else user.email
     )
@@ -60,7 +60,7 @@ def list_mail(
 def assurance(session: SessionDep, user: CurrentUser, settings: SettingsDep) -> list[MeasureView]:
     """The internal-audit view: how far each of the audit's fixes holds, with the cases that
     fall short."""
-    require_role(user, Role.AUDITOR, Role.ADMIN, Role.PROCUREMENT, Role.LEGAL)
+    require(user, Area.ASSURANCE)
     return [
         measure_view(measure) for measure in assurance_service.report(session, settings=settings)
     ]
@@ -75,5 +75,5 @@ def me(user: CurrentUser) -> UserView:
 @router.get("/users", response_model=list[UserView])
 def list_users(session: SessionDep, user: CurrentUser) -> list[UserView]:
     """Every user (admins and auditors)."""
-    require_role(user, Role.ADMIN, Role.AUDITOR)
+    require(user, Area.READ_USERS)
     return [user_view(row) for row in users.list_(session)]

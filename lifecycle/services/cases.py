@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from lifecycle import clock
+from lifecycle.access import Area, may_enter
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.models import Case, Gate, ReferenceCounter, User, utcnow
@@ -69,7 +70,7 @@ def create(
     session: Session, *, requester: User, request: PurchaseRequestIn, settings: Settings
 ) -> Case:
     """Raise a purchase request: route it by value, open the case and ask for its flow."""
-    if not users.has_role(requester, Role.REQUESTER):
+    if not may_enter(users.roles_of(requester), Area.RAISE_REQUEST):
         raise Forbidden("only a user with the requester role can raise a purchase request")
     if request.needed_by < clock.today():
         raise Invalid("needed_by must not be in the past", field="needed_by")
@@ -116,15 +117,11 @@ def get(session: Session, *, case_id: int) -> Case:
     return case
 
 
-# Roles that see every case: the teams that run the process, and those who check it.
-SEES_ALL_CASES = (Role.LEGAL, Role.PROCUREMENT, Role.AUDITOR, Role.ADMIN)
-
-
 def may_read(case: Case, user: User) -> bool:
     """Bids, documents and the timeline are not for every officer: a case is read by the
     people it names and by the teams that see every case."""
-    return user.id in (case.requester_id, case.contract_manager_id) or users.has_role(
-        user, *SEES_ALL_CASES
+    return user.id in (case.requester_id, case.contract_manager_id) or may_enter(
+        users.roles_of(user), Area.ALL_CASES
     )
 
 
@@ -158,7 +155,7 @@ def list_(
     """Cases, newest first; `waiting_on` keeps those whose pending gate this user may decide,
     `visible_to` those this user may read."""
     query = select(Case)
-    if visible_to is not None and not users.has_role(visible_to, *SEES_ALL_CASES):
+    if visible_to is not None and not may_enter(users.roles_of(visible_to), Area.ALL_CASES):
         query = query.where(
             (col(Case.requester_id) == visible_to.id)
             | (col(Case.contract_manager_id) == visible_to.id)

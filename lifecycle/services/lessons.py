@@ -2,16 +2,16 @@
 
 from sqlmodel import Session, col, select
 
+from lifecycle.access import Area, may_enter
 from lifecycle.errors import Forbidden
 from lifecycle.models import Case, Lesson, User
-from lifecycle.rules import Role
 from lifecycle.schemas import LessonIn
 from lifecycle.services import audit, cases, users
 
 
 def add(session: Session, *, user: User, lesson: LessonIn) -> Lesson:
     """Log a lesson, optionally about a case."""
-    if users.roles_of(user) == [Role.AUDITOR]:
+    if not may_enter(users.roles_of(user), Area.WRITE_LESSONS):
         raise Forbidden("auditors read the log; officers write it")
     case: Case | None = None
     if lesson.case_id is not None:

@@ -51,12 +51,34 @@ def enqueue_flow_again(session: Session, *, case: Case, stage: Stage, why: str) 
     return enqueue_flow(session, case=case, stage=stage, trigger=f"{why}-{len(earlier) + 1}")
 
 
+def enqueue_account_mail(
+    session: Session, *, key: str, notification: Notification, to: User, **context: Any
+) -> Mail | None:
+    """Mail about a person's account rather than a case (an invitation), once per key."""
+    if not to.active:
+        return None
+    if session.exec(select(Mail.id).where(Mail.key == key)).first() is not None:
+        return None
+    rendered = render(notification, context)
+    mail = Mail(
+        key=key,
+        notification=notification.value,
+        recipients=[to.email],
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+    )
+    session.add(mail)
+    return mail
+
+
 def case_context(case: Case) -> dict[str, Any]:
     """What every mail about a case shows."""
     return {
         "reference": case.reference,
         "title": case.title,
-        "case_url": f"{get_settings().base_url}/cases/{case.id}",
+        # The case page; a signed-out reader is asked to sign in and then sent on to it.
+        "case_url": f"{get_settings().base_url}/app/cases/{case.id}",
     }
 
 

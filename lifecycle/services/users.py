@@ -5,11 +5,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Invalid, NotFound, Unauthenticated
-from lifecycle.models import Case, User
+from lifecycle.models import Case, User, WebSession
 from lifecycle.rules import Role
 
 
@@ -75,10 +76,12 @@ def rotate_token(session: Session, *, email: str) -> tuple[User, str]:
 
 
 def deactivate(session: Session, *, email: str) -> User:
-    """A leaver: the token stops working and no mail goes to them; their history stays."""
+    """A leaver: the token and every browser session stop working and no mail goes to them;
+    their history stays."""
     user = by_email(session, email=email)
     user.active = False
     session.add(user)
+    session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
     return user
 
 

@@ -64,6 +64,13 @@ EXTRA: dict[Notification, dict[str, object]] = {
         "opened_on": "9 January 2026",
         "due_on": "16 January 2026",
     },
+    Notification.INVITATION: {
+        "name": "Priya Shah",
+        "invited_by": "Tom Evans",
+        "roles": "requester",
+        "invitation_url": "https://procure.council.example/app/set-password?token=abc",
+        "expires_in_hours": 72,
+    },
 }
 
 
@@ -73,12 +80,14 @@ def context_for(notification: Notification, **overrides: object) -> dict[str, ob
 
 
 ALL = list(Notification)
+# Mail about a case; an invitation is about a person's account and names no case.
+CASE_MAILS = [item for item in Notification if item is not Notification.INVITATION]
 
 
 def test_every_notification_has_a_context_here() -> None:
     """The shared contexts cover every member, so the tests below cover every template."""
     assert set(EXTRA) == set(Notification)
-    assert len(Notification) == 11
+    assert len(Notification) == 12
 
 
 @pytest.mark.parametrize("notification", ALL, ids=str)
@@ -89,7 +98,7 @@ def test_templates_ship_inside_the_package(notification: Notification) -> None:
         assert (templates / f"{notification.value}.{suffix}").is_file()
 
 
-@pytest.mark.parametrize("notification", ALL, ids=str)
+@pytest.mark.parametrize("notification", CASE_MAILS, ids=str)
 def test_renders_with_a_full_context(notification: Notification) -> None:
     """Subject is one line with the reference; both bodies show reference, title and link."""
     mail = render(notification, context_for(notification))
@@ -108,7 +117,7 @@ def test_renders_with_a_full_context(notification: Notification) -> None:
     assert f"Open the case: {COMMON['case_url']}" in mail.text
 
 
-@pytest.mark.parametrize("notification", ALL, ids=str)
+@pytest.mark.parametrize("notification", CASE_MAILS, ids=str)
 def test_html_escapes_the_title(notification: Notification) -> None:
     """A hostile title is escaped in HTML but left alone in the text body and subject."""
     title = '<script>alert("x")</script>'
@@ -129,7 +138,7 @@ def test_subject_stays_on_one_line_when_a_value_has_a_line_break() -> None:
 
 @pytest.mark.parametrize(
     ("notification", "key"),
-    [(n, key) for n in ALL for key in [*COMMON, *EXTRA[n]]],
+    [(n, key) for n in ALL for key in [*(COMMON if n in CASE_MAILS else ()), *EXTRA[n]]],
     ids=lambda value: str(value),
 )
 def test_every_context_key_is_required(notification: Notification, key: str) -> None:
@@ -193,3 +202,13 @@ def test_render_accepts_the_plain_value() -> None:
     """A notification stored as its string value renders the same as the member."""
     context = context_for(Notification.CASE_FLAGGED)
     assert render("case_flagged", context) == render(Notification.CASE_FLAGGED, context)  # type: ignore[arg-type]
+
+
+def test_invitation_carries_the_one_time_link_and_escapes_the_name() -> None:
+    """The invitation shows the link in both bodies and escapes a hostile name in HTML."""
+    link = "https://procure.council.example/app/set-password?token=abc"
+    mail = render(Notification.INVITATION, context_for(Notification.INVITATION, name="<b>x</b>"))
+    assert mail.subject == "Set your password for procure"
+    assert link in mail.text and f'href="{link}"' in mail.html
+    assert "<b>x</b>" not in mail.html and "&lt;b&gt;x&lt;/b&gt;" in mail.html
+    assert "72 hours" in mail.text
