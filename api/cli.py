@@ -98,7 +98,15 @@ def _api(_args: argparse.Namespace) -> int:
 
     settings = get_settings()
     get_engine()
-    uvicorn.run("api.app:app", host=settings.api_host, port=settings.api_port, log_level="info")
+    from api.logs import log_config
+
+    uvicorn.run(
+        "api.app:app",
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        log_config=log_config(),
+    )
     return 0
 
 

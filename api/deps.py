@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from lifecycle.access import Area, refusal
@@ -15,15 +16,21 @@ from lifecycle.services import users
 from lifecycle.settings import Settings, get_settings
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def sessions_on(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent; on `engine`, or
+    the configured database (tests and benchmarks pass their own)."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def get_session() -> Iterator[Session]:
+    """The request's unit of work on the configured database."""
+    yield from sessions_on()
 
 
 # scope="function": commit happens when the route returns, so a failed commit is an error

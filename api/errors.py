@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from api.pages.errors import domain_error_page
+from api.pages.errors import domain_error_page, error_page, is_page
 from lifecycle.errors import DomainError, Unauthenticated
 
 
@@ -22,12 +22,19 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
-async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
+RACE_LOST = "this conflicts with a change made at the same moment; read and retry"
+
+
+async def integrity_error(request: Request, exc: Exception) -> Response:
     """Two requests raced for the same unique thing; the loser changed nothing."""
-    return JSONResponse(
-        {"detail": "this conflicts with a change made at the same moment; read and retry"},
-        status_code=409,
-    )
+    if is_page(request):
+        return error_page(
+            request,
+            409,
+            "Someone else changed this at the same moment, so nothing you sent was saved. "
+            "Go back, reload the page and try again.",
+        )
+    return JSONResponse({"detail": RACE_LOST}, status_code=409)
 
 
 def install(app: FastAPI) -> None:

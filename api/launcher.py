@@ -116,12 +116,13 @@ def launch(settings: Settings) -> int:
         wait_for(f"{api_url}/health", timeout=120, what="the API", process=children[-1].process)
         print(
             f"procure is running ({time.monotonic() - started:.1f} s to start)\n"
+            f"  Pages:      {api_url}/app/\n"
             f"  API:        {api_url}\n"
             f"  API docs:   {api_url}/docs\n"
             f"  Prefect UI: {prefect_ui}\n"
             f"  data:       {settings.data_dir}\n"
-            "Create users with: .venv/bin/procure users create --name NAME --email EMAIL "
-            "--role requester\nStop with Ctrl-C.",
+            "Create the first admin with: .venv/bin/procure users create --name NAME "
+            "--email EMAIL --role admin --password-prompt\nStop with Ctrl-C.",
             flush=True,
         )
         while not stopping:

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
+from lifecycle.access import Area, may_enter
 from lifecycle.assurance import Measure
 from lifecycle.models import Case, Document, Gate, Mail, RegisterEntry, User
 from lifecycle.rules import GateKind, Role
@@ -22,6 +23,7 @@ from lifecycle.services import (
     users,
 )
 from lifecycle.services.cases import gbp
+from notifications import CARRIES_SECRET, SECRET_WITHHELD
 
 
 class View(BaseModel):
@@ -314,6 +316,13 @@ def register_view(entry: RegisterEntry) -> RegisterEntryView:
     return RegisterEntryView.model_validate(entry)
 
 
-def mail_view(mail: Mail) -> MailView:
-    """An outbox mail."""
-    return MailView.model_validate(mail)
+def mail_view(mail: Mail, *, reader: User) -> MailView:
+    """An outbox mail; a one-time link in it is shown only to its recipient and to admins."""
+    view = MailView.model_validate(mail)
+    if (
+        mail.notification in CARRIES_SECRET
+        and reader.email not in mail.recipients
+        and not may_enter(users.roles_of(reader), Area.MANAGE_USERS)
+    ):
+        view.text_body = SECRET_WITHHELD
+    return view

@@ -1,11 +1,13 @@
-"""Scheduled flows: the monitoring sweep (reviews due, overdue, unsigned starts) and the SLA
-sweep (gates past their due date). Mail keys make each reminder go once."""
+"""Scheduled flows: the monitoring sweep (reviews due, overdue, unsigned starts, the month's
+assurance snapshot, expired sign-in records) and the SLA sweep (gates past their due date).
+Mail keys make each reminder go once; the snapshot is one row per month and measure, updated
+in place."""
 
 from prefect import flow, get_run_logger, task
 
 from lifecycle import clock
 from lifecycle.db import transaction
-from lifecycle.services import gates, monitoring
+from lifecycle.services import accounts, assurance, gates, monitoring
 from lifecycle.settings import get_settings
 
 
@@ -24,6 +26,21 @@ def flag_unsigned() -> int:
 
 
 @task(retries=3, retry_delay_seconds=2)
+def record_assurance() -> int:
+    """This month's assurance snapshot, so the page can draw how each measure moved (a second
+    sweep racing this one to a new month's rows fails on the unique key; the retry updates)."""
+    with transaction() as session:
+        return assurance.record_snapshot(session, settings=get_settings())
+
+
+@task(retries=3, retry_delay_seconds=2)
+def purge_sign_ins() -> int:
+    """Expired browser sessions, old failed sign-ins and expired invitations go."""
+    with transaction() as session:
+        return accounts.purge_expired(session)
+
+
+@task(retries=3, retry_delay_seconds=2)
 def remind_overdue_gates() -> int:
     """Reminders and escalations for gates past their SLA (once each)."""
     with transaction() as session:
@@ -32,8 +49,11 @@ def remind_overdue_gates() -> int:
 
 @flow(name="monitoring-sweep", flow_run_name=lambda: f"monitoring-sweep {clock.today()}")
 async def monitoring_sweep() -> dict[str, int]:
-    """Daily: reviews due and overdue, contracts started unsigned."""
+    """Daily: reviews due and overdue, contracts started unsigned, this month's assurance,
+    and sign-in records that have expired."""
     result = {"review_reminders": remind_reviews(), "flagged": flag_unsigned()}
+    result["assurance_measures"] = record_assurance()
+    result["sign_in_records_removed"] = purge_sign_ins()
     get_run_logger().info("monitoring sweep: %s", result)
     return result
 

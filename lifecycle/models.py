@@ -329,3 +329,17 @@ class SignInFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(index=True)  # "email:<address>" or "client:<ip>"
     at: datetime = stamp(default_factory=utcnow, index=True)
+
+
+class AssuranceSnapshot(SQLModel, table=True):
+    """One assurance measure as it stood in a month: updated in place by each day's sweep, so a
+    past month holds its month-end state. The trend on the assurance page is drawn from these."""
+
+    __table_args__ = (UniqueConstraint("month", "measure"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(index=True)  # 'YYYY-MM', London time
+    measure: str  # the measure's key, e.g. "legal_first"
+    met: int
+    of: int
+    recorded_at: datetime = stamp(default_factory=utcnow)

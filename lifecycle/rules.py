@@ -308,3 +308,84 @@ MIN_BIDS: dict[Route, int] = {
     Route.BELOW_THRESHOLD: 1,
     Route.ABOVE_THRESHOLD: 1,
 }
+
+
+# How a route is named in mail and on pages.
+ROUTE_LABELS: dict[Route, str] = {
+    Route.LOW_VALUE: "low value (one quote)",
+    Route.QUOTES: "three written quotes",
+    Route.BELOW_THRESHOLD: "below-threshold advertised procurement",
+    Route.ABOVE_THRESHOLD: "above-threshold Procurement Act 2023 competition",
+}
+
+
+@dataclass(frozen=True)
+class RouteAdvice:
+    """What a requester is told before sending a request: the route its value takes, the band
+    of values that take it, and what that means for the purchase."""
+
+    route: Route
+    label: str
+    band: str
+    meaning: str
+
+
+def _pounds(pence: int) -> str:
+    """A threshold in pounds as people write it: £30,000, or £29,999.99 when it has pence."""
+    pounds = f"£{pence // 100:,}"
+    return pounds if pence % 100 == 0 else f"{pounds}.{pence % 100:02d}"
+
+
+def route_band(route: Route, category: Category, light_touch: bool, thresholds: Thresholds) -> str:
+    """The whole-life values, including VAT, that take `route` for this kind of purchase."""
+    top = procurement_threshold(thresholds, category, light_touch)
+    match route:
+        case Route.LOW_VALUE:
+            return f"under {_pounds(thresholds.quotes)}"
+        case Route.QUOTES:
+            return f"{_pounds(thresholds.quotes)} or more, under {_pounds(thresholds.advertised)}"
+        case Route.BELOW_THRESHOLD:
+            return f"{_pounds(thresholds.advertised)} or more, under {_pounds(top)}"
+    return f"{_pounds(top)} or more"
+
+
+def route_meaning(route: Route, standstill_working_days: int) -> str:
+    """What taking `route` means for the purchase, in plain words."""
+    match route:
+        case Route.LOW_VALUE:
+            return (
+                "One quote is enough. The purchase goes on the contract register only if a "
+                "contract is required."
+            )
+        case Route.QUOTES:
+            return (
+                "Three written quotes: procurement asks at least three suppliers to quote before "
+                "recommending an award. The contract goes on the contract register."
+            )
+        case Route.BELOW_THRESHOLD:
+            return (
+                "Below-threshold: a notice is advertised so that any supplier can bid. The "
+                "contract goes on the contract register."
+            )
+    return (
+        "Above threshold: full Procurement Act 2023 competition, and a standstill of at least "
+        f"{standstill_working_days} working days after the award notice before the contract "
+        "can be signed. The contract goes on the contract register."
+    )
+
+
+def route_advice(
+    value_pence: int,
+    category: Category,
+    light_touch: bool,
+    thresholds: Thresholds,
+    standstill_working_days: int,
+) -> RouteAdvice:
+    """The route a value takes, with its band and meaning."""
+    route = route_for(value_pence, category, light_touch, thresholds)
+    return RouteAdvice(
+        route=route,
+        label=ROUTE_LABELS[route],
+        band=route_band(route, category, light_touch, thresholds),
+        meaning=route_meaning(route, standstill_working_days),
+    )

@@ -201,3 +201,40 @@ class LessonIn(Strict):
 
     case_id: int | None = None
     text: LongText
+
+
+# The public contract register's search: what a person or a client may ask of it.
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+RegisterSort = Literal["reference", "title", "supplier", "value", "start_date", "end_date"]
+SortOrder = Literal["asc", "desc"]
+
+
+class RegisterFilter(Strict):
+    """Which published contracts to show, and in what order; every field may be left out."""
+
+    q: SearchText | None = None
+    department: SearchText | None = None
+    supplier: SearchText | None = None
+    start_from: date | None = None
+    start_to: date | None = None
+    end_from: date | None = None
+    end_to: date | None = None
+    min_value_pence: Pence | None = None
+    max_value_pence: Pence | None = None
+    sort: RegisterSort = "reference"
+    order: SortOrder = "asc"
+
+    @field_validator("start_to", "end_to", "max_value_pence")
+    @classmethod
+    def _range_the_right_way_round(cls, value: Any, info: ValidationInfo) -> Any:
+        """The upper end of a range cannot be below its lower end."""
+        lower_name = {
+            "start_to": "start_from",
+            "end_to": "end_from",
+            "max_value_pence": "min_value_pence",
+        }[str(info.field_name)]
+        lower = info.data.get(lower_name)
+        if value is not None and lower is not None and value < lower:
+            relation = "less than" if lower_name == "min_value_pence" else "before"
+            raise ValueError(f"{info.field_name} must not be {relation} {lower_name}")
+        return value

@@ -3,9 +3,11 @@
 from notifications.delivery import DeliveryReport, deliver_due, smtp_configured
 from notifications.render import render
 from notifications.sender import MailSender, RecordingSender, SmtpSender, build_message
-from notifications.types import Notification, RenderedMail
+from notifications.types import CARRIES_SECRET, SECRET_WITHHELD, Notification, RenderedMail
 
 __all__ = [
+    "CARRIES_SECRET",
+    "SECRET_WITHHELD",
     "DeliveryReport",
     "MailSender",
     "Notification",

@@ -11,6 +11,7 @@ from lifecycle.db import transaction
 from lifecycle.models import Case, Mail, utcnow
 from lifecycle.settings import Settings
 from notifications.sender import MailSender, build_message
+from notifications.types import CARRIES_SECRET, SECRET_WITHHELD
 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -57,11 +58,13 @@ def _due(engine: Engine, now: datetime, batch: int) -> tuple[Sequence[Mail], dic
 
 
 def _mark_sent(engine: Engine, mail_id: int, now: datetime) -> None:
-    """Record that the mail went out."""
+    """Record that the mail went out; a one-time link it carried is not kept."""
     with transaction(engine) as session:
         mail = session.get_one(Mail, mail_id)
         mail.status = "sent"
         mail.sent_at = now
+        if mail.notification in CARRIES_SECRET:
+            mail.text_body = mail.html_body = SECRET_WITHHELD
         session.add(mail)
 
 

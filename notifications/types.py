@@ -28,3 +28,9 @@ class RenderedMail:
     subject: str
     text: str
     html: str
+
+
+# Mail whose body holds a one-time secret (an invitation's set-password link): shown only to its
+# recipient and to admins, and not kept once sent.
+CARRIES_SECRET = frozenset({Notification.INVITATION})
+SECRET_WITHHELD = "(Not shown: this email carries a one-time link to set a password.)"

@@ -3,6 +3,7 @@ an API client, and a stand-in for the stage runner that performs flow requests i
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, col, select
 
 from api.app import create_app
-from api.deps import get_session
+from api.deps import get_session, sessions_on
 from lifecycle.db import make_engine, transaction
 from lifecycle.models import FlowRequest, User, utcnow
 from lifecycle.rules import Stage
@@ -82,16 +83,7 @@ def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     """The API over the test database."""
     app = create_app()
 
-    def session_override() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    app.dependency_overrides[get_session] = session_override
+    app.dependency_overrides[get_session] = partial(sessions_on, engine)
     app.dependency_overrides[get_settings] = lambda: settings
     with TestClient(app) as test_client:
         yield test_client

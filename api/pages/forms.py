@@ -13,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from lifecycle.errors import DomainError
 
-_POUNDS = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_POUNDS = re.compile(r"^\d{1,12}(\.\d{1,2})?$", re.ASCII)
 MAX_FIELD_CHARS = 10_000
 
 
@@ -29,11 +29,16 @@ class FormErrors:
         self.by_field.setdefault(name, message)
 
     def __bool__(self) -> bool:
+        """True when there is anything to show."""
         return bool(self.by_field)
 
     def summary(self) -> list[dict[str, str]]:
-        """The error summary's list: each message links to its field."""
-        return [{"text": message, "href": f"#{name}"} for name, message in self.by_field.items()]
+        """The error summary's list: each message links to its field (an error about the whole
+        form has no field to link to)."""
+        return [
+            {"text": message, "href": f"#{name}"} if name != "form" else {"text": message}
+            for name, message in self.by_field.items()
+        ]
 
     @classmethod
     def from_exception(cls, exc: Exception, labels: dict[str, str]) -> "FormErrors":
@@ -84,6 +89,13 @@ def _pydantic_message(error: Any, name: str, labels: dict[str, str]) -> str:
     return f"{label} is not valid"
 
 
+def whole_number(raw: str, *, max_digits: int) -> int | None:
+    """A positive whole number typed in ASCII digits ('²' and 10**5000 are not), else None."""
+    if raw.isascii() and raw.isdecimal() and len(raw) <= max_digits and int(raw) > 0:
+        return int(raw)
+    return None
+
+
 def text(data: FormData, name: str) -> str:
     """A text field, trimmed and bounded (an over-long one fails the model's own limit)."""
     value = data.get(name)
@@ -120,11 +132,13 @@ def day(data: FormData, name: str, label: str, errors: FormErrors) -> date | Non
     if not any(parts):
         errors.add(name, f"Enter {label.lower()}")
         return None
-    if not all(part.isdigit() and len(part) <= 4 for part in parts) or len(parts[2]) != 4:
+    numbers = [whole_number(part, max_digits=4) for part in parts]
+    if None in numbers or len(parts[2]) != 4:
         errors.add(name, f"{label} must be a real date, like 27 3 2027")
         return None
+    day_of_month, month, year = (int(number or 0) for number in numbers)
     try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+        return date(year, month, day_of_month)
     except ValueError:
         errors.add(name, f"{label} must be a real date, like 27 3 2027")
         return None

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from api.pages.web import SignedInPage
-from lifecycle.services import cases
+from lifecycle.services import worklist
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
@@ -12,5 +12,10 @@ router = APIRouter(prefix="/app", include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 def home(page: SignedInPage) -> Response:
     """Every gate and task waiting on the signed-in person, oldest first."""
-    waiting = cases.list_(page.db, waiting_on=page.me, visible_to=page.me)
-    return page.render("pages/home.html", title="Waiting on me", section="home", waiting=waiting)
+    waiting = worklist.for_person(page.db, me=page.me, settings=page.settings)
+    return page.render(
+        "pages/home.html",
+        title="Waiting on me",
+        section="home",
+        waiting=waiting,
+    )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -59,6 +59,7 @@ class SignInRequired(Exception):
     """The page needs a signed-in person; they are sent to sign in and then back here."""
 
     def __init__(self, next_url: str) -> None:
+        """Remember where to go once signed in."""
         super().__init__(next_url)
         self.next_url = next_url
 
@@ -184,8 +185,15 @@ def any_page(request: Request, db: SessionDep, settings: SettingsDep) -> Page:
 def signed_in_page(page: Annotated[Page, Depends(any_page)]) -> Page:
     """A page for signed-in people; anyone else is sent to sign in first."""
     if page.user is None:
-        query = f"?{page.request.url.query}" if page.request.url.query else ""
-        raise SignInRequired(page.request.url.path + query)
+        request = page.request
+        if request.method != "GET":
+            # A form sent after the session ended: come back to the page it was on (the post
+            # itself cannot be replayed), or home.
+            referer = urlsplit(request.headers.get("referer", ""))
+            same_site = referer.netloc == request.url.netloc
+            raise SignInRequired(local_next(referer.path if same_site else None))
+        query = f"?{request.url.query}" if request.url.query else ""
+        raise SignInRequired(request.url.path + query)
     return page
 
 

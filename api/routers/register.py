@@ -1,13 +1,109 @@
 """The contract register: the manager's entry, and the public register (JSON and CSV)."""
 
-from fastapi import APIRouter, Response
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import date
+from typing import Annotated, Any
 
-from api.deps import CurrentUser, SessionDep
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api.deps import CurrentUser, SessionDep, get_session
 from api.views import RegisterEntryView, register_view
-from lifecycle.schemas import RegisterDetailsIn
+from lifecycle.errors import Invalid
+from lifecycle.schemas import (
+    MAX_PENCE,
+    RegisterDetailsIn,
+    RegisterFilter,
+    RegisterSort,
+    SortOrder,
+)
 from lifecycle.services import cases, register
 
 router = APIRouter(tags=["register"])
+
+# The session stays open until the whole CSV has been sent ("request" scope), not just until
+# the route returns: the rows are read while the response streams.
+StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
+CSV_BATCH = 500
+
+
+def _refusal(errors: Any) -> Invalid:
+    """The first validation error as a domain refusal: it names the field and never repeats
+    what was sent (the public register takes input from anyone)."""
+    first = errors[0] if errors else {"loc": (), "msg": "the query is not valid"}
+    field = str(first["loc"][-1]) if first["loc"] else "query"
+    return Invalid(f"{field}: {first['msg']}", field=field)
+
+
+class PlainRefusalRoute(APIRoute):
+    """A route whose bad query parameters are refused as a domain error (field and message)
+    rather than FastAPI's list, which echoes the input back."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, with validation errors turned into `Invalid`."""
+        handle = super().get_route_handler()
+
+        async def refuse_plainly(request: Request) -> Response:
+            """Run the route; a query FastAPI cannot validate is refused in our words."""
+            try:
+                return await handle(request)
+            except RequestValidationError as exc:
+                raise _refusal(exc.errors()) from None
+
+        return refuse_plainly
+
+
+public = APIRouter(tags=["register"], route_class=PlainRefusalRoute)
+
+Money = Annotated[int | None, Query(ge=0, le=MAX_PENCE, description="Whole-life value in pence")]
+
+
+def _text(description: str) -> Any:
+    """A bounded free-text query parameter."""
+    return Query(max_length=200, description=description)
+
+
+def register_filter(
+    q: Annotated[
+        str | None, _text("Words in the reference, title, description or supplier")
+    ] = None,
+    department: Annotated[str | None, _text("The department, exactly")] = None,
+    supplier: Annotated[str | None, _text("Part of the supplier's name")] = None,
+    start_from: Annotated[date | None, Query(description="Starts on or after")] = None,
+    start_to: Annotated[date | None, Query(description="Starts on or before")] = None,
+    end_from: Annotated[date | None, Query(description="Ends on or after")] = None,
+    end_to: Annotated[date | None, Query(description="Ends on or before")] = None,
+    min_value_pence: Money = None,
+    max_value_pence: Money = None,
+    sort: RegisterSort = "reference",
+    order: SortOrder = "asc",
+) -> RegisterFilter:
+    """The register's optional filters from the query string."""
+    try:
+        return RegisterFilter(
+            q=q,
+            department=department,
+            supplier=supplier,
+            start_from=start_from,
+            start_to=start_to,
+            end_from=end_from,
+            end_to=end_to,
+            min_value_pence=min_value_pence,
+            max_value_pence=max_value_pence,
+            sort=sort,
+            order=order,
+        )
+    except ValidationError as exc:
+        raise _refusal(exc.errors(include_input=False, include_url=False)) from None
+
+
+FilterDep = Annotated[RegisterFilter, Depends(register_filter)]
+# Past any register a council will hold, and inside what every database takes as an OFFSET.
+MAX_OFFSET = 10_000_000
 
 
 @router.patch("/cases/{case_id}/register-entry", response_model=RegisterEntryView)
@@ -26,17 +122,43 @@ def submit_entry(case_id: int, session: SessionDep, user: CurrentUser) -> Regist
     return register_view(register.submit(session, case=case, user=user))
 
 
-@router.get("/register", response_model=list[RegisterEntryView])
-def public_register(session: SessionDep) -> list[RegisterEntryView]:
-    """The published contract register (no sign-in: it is public)."""
-    return [register_view(entry) for entry in register.published(session)]
+@public.get("/register", response_model=list[RegisterEntryView])
+def public_register(
+    session: SessionDep,
+    filters: FilterDep,
+    response: Response,
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[RegisterEntryView]:
+    """The published contract register (no sign-in: it is public), optionally filtered and
+    sorted, and paged with `limit` (without it, every entry, as before paging existed); the
+    X-Total-Count header says how many match in all."""
+    rows, total = register.search(session, filters=filters, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [register_view(entry) for entry in rows]
 
 
-@router.get("/register.csv")
-def public_register_csv(session: SessionDep) -> Response:
-    """The published register as the Transparency Code CSV."""
-    return Response(
-        register.to_csv(register.published(session)),
+@public.get("/register.csv", response_class=StreamingResponse)
+def public_register_csv(session: StreamingSessionDep, filters: FilterDep) -> StreamingResponse:
+    """The published register as the Transparency Code CSV, optionally filtered and sorted,
+    streamed in batches so memory stays flat however long the register grows."""
+
+    def lines() -> Iterator[str]:
+        """The header, then each batch of rows as it is read."""
+        yield register.csv_header()
+        for batch in register.csv_batches(session, filters=filters, size=CSV_BATCH):
+            text = register.csv_lines(batch)
+            # On SQLite every transaction holds the write lock (BEGIN IMMEDIATE), and on
+            # PostgreSQL it holds a pooled connection: each batch is read in a transaction of
+            # its own, ended before the client is sent it, so a slow download holds neither.
+            session.commit()
+            yield text
+
+    return StreamingResponse(
+        lines(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="contract-register.csv"'},
     )
+
+
+router.include_router(public)

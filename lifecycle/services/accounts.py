@@ -18,7 +18,11 @@ from lifecycle.settings import Settings
 from lifecycle.signin import Throttle, password_problem, wait_until
 from notifications import Notification
 
-THROTTLE = Throttle()
+# One address is one person: five free tries. One client may be a whole office behind a proxy:
+# it gets more, so that one person's mistakes do not make everyone wait, yet a guesser sweeping
+# many addresses from one machine still slows down.
+ADDRESS_THROTTLE = Throttle()
+CLIENT_THROTTLE = Throttle(free=50)
 WRONG_CREDENTIALS = "The email address or password is not right"
 
 
@@ -35,7 +39,7 @@ def _hasher() -> PasswordHasher:
 
 
 @lru_cache(maxsize=1)
-def _decoy_hash() -> str:
+def decoy_hash() -> str:
     """A hash to verify against when the address is unknown, so that answer takes as long as a
     wrong password and does not tell which addresses have accounts."""
     return _hasher().hash(secrets.token_urlsafe(16))
@@ -59,15 +63,17 @@ def set_password(session: Session, *, user: User, password: str) -> None:
     end_sessions(session, user_id=user.id)
 
 
-def _check_throttle(session: Session, *, subjects: list[str], now: datetime) -> None:
+def _check_throttle(
+    session: Session, *, subjects: list[tuple[str, Throttle]], now: datetime
+) -> None:
     """Refuse the attempt while earlier failures for the address or the client make it wait."""
-    for subject in subjects:
+    for subject, throttle in subjects:
         failures = session.exec(
             select(SignInFailure.at).where(
-                SignInFailure.subject == subject, SignInFailure.at >= now - THROTTLE.window
+                SignInFailure.subject == subject, SignInFailure.at >= now - throttle.window
             )
         ).all()
-        until = wait_until(failures, now, THROTTLE)
+        until = wait_until(failures, now, throttle)
         if until is not None:
             minutes = max(1, -(-int((until - now).total_seconds()) // 60))
             raise TooManyAttempts(
@@ -85,23 +91,23 @@ def sign_in(
     of them make the next attempts wait (TooManyAttempts)."""
     now = utcnow()
     address = email.strip().lower()[:320]
-    subjects = [f"email:{address}", f"client:{client[:64]}"]
+    subjects = [(f"email:{address}", ADDRESS_THROTTLE), (f"client:{client[:64]}", CLIENT_THROTTLE)]
     _check_throttle(session, subjects=subjects, now=now)
     user = session.exec(select(User).where(User.email == address)).first()
     stored = session.get(Password, user.id) if user is not None else None
     try:
-        _hasher().verify(stored.hash if stored else _decoy_hash(), password[:1024])
+        _hasher().verify(stored.hash if stored else decoy_hash(), password[:1024])
         verified = stored is not None
     except (VerificationError, InvalidHashError):
         verified = False
     if user is None or stored is None or not verified or not user.active:
-        for subject in subjects:
+        for subject, _ in subjects:
             session.add(SignInFailure(subject=subject, at=now))
         return None
     if _hasher().check_needs_rehash(stored.hash):
         stored.hash = _hasher().hash(password)
         session.add(stored)
-    session.execute(delete(SignInFailure).where(col(SignInFailure.subject) == subjects[0]))
+    session.execute(delete(SignInFailure).where(col(SignInFailure.subject) == subjects[0][0]))
     token = secrets.token_urlsafe(32)
     assert user.id is not None
     session.add(
@@ -159,11 +165,7 @@ def invite(
         raise Conflict(f"{user.name} is deactivated: reactivate them before inviting them")
     assert user.id is not None
     now = utcnow()
-    for earlier in session.exec(
-        select(Invitation).where(Invitation.user_id == user.id, col(Invitation.used_at).is_(None))
-    ):
-        earlier.used_at = now
-        session.add(earlier)
+    retire_invitations(session, user_id=user.id)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         token_hash=_digest(token),
@@ -185,6 +187,15 @@ def invite(
         expires_in_hours=settings.invitation_hours,
     )
     return invitation, token
+
+
+def retire_invitations(session: Session, *, user_id: int) -> None:
+    """Every link not yet used stops working (a newer invitation, a deactivation)."""
+    session.execute(
+        update(Invitation)
+        .where(col(Invitation.user_id) == user_id, col(Invitation.used_at).is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def invitation_for(session: Session, *, token: str) -> tuple[Invitation, User]:
@@ -210,13 +221,33 @@ def invitation_for(session: Session, *, token: str) -> tuple[Invitation, User]:
 def accept_invitation(session: Session, *, token: str, password: str) -> User:
     """Set the password the invitation asked for; the link then stops working."""
     invitation, user = invitation_for(session, token=token)
-    set_password(session, user=user, password=password)
     # The conditional update is the lock: of two uses of one link at once, one sets nothing.
+    # It comes before the password is written, so the second use waits here and is refused,
+    # rather than racing the first to insert the same password row (an error on PostgreSQL).
     claimed = session.execute(
         update(Invitation)
         .where(col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None))
         .values(used_at=utcnow())
     ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:
-        raise Conflict("This link has already been used", field="token")
+        raise Conflict(
+            "This link has already been used. Sign in, or ask an administrator for a new one",
+            field="token",
+        )
+    set_password(session, user=user, password=password)
     return user
+
+
+def purge_expired(session: Session) -> int:
+    """Remove what no longer signs anyone in or slows anyone down: expired browser sessions,
+    failed sign-ins older than any throttle window, and invitations past their expiry."""
+    now = utcnow()
+    oldest_failure = now - max(ADDRESS_THROTTLE.window, CLIENT_THROTTLE.window)
+    removed = 0
+    for statement in (
+        delete(WebSession).where(col(WebSession.expires_at) <= now),
+        delete(SignInFailure).where(col(SignInFailure.at) < oldest_failure),
+        delete(Invitation).where(col(Invitation.expires_at) <= now),
+    ):
+        removed += session.execute(statement).rowcount  # type: ignore[attr-defined]
+    return removed

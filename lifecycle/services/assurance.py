@@ -1,84 +1,272 @@
-"""Loads what the assurance report measures, one record per case that needed a contract."""
+"""The assurance report: one record per case that needed a contract, loaded with a fixed number
+of set-based queries however many cases there are, and its monthly snapshots."""
 
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Executable, and_, case, func
 from sqlmodel import Session, col, select
 
 from lifecycle import clock
-from lifecycle.assurance import ContractRecord, Measure, assess
-from lifecycle.models import AuditEvent, Case, RegisterEntry
-from lifecycle.rules import Decision, GateKind, Outcome, Stage, Status, register_missing
-from lifecycle.services import progress, register, signing
+from lifecycle.access import Area, refusal
+from lifecycle.assurance import (
+    ContractRecord,
+    Measure,
+    Point,
+    assess,
+    month_of,
+    months_back,
+    trend,
+)
+from lifecycle.errors import Forbidden
+from lifecycle.models import (
+    AssuranceSnapshot,
+    AuditEvent,
+    Case,
+    Contract,
+    Document,
+    Gate,
+    Lesson,
+    RegisterEntry,
+    User,
+    utcnow,
+)
+from lifecycle.rules import (
+    REGISTER_REQUIRED_FIELDS,
+    Decision,
+    GateKind,
+    Outcome,
+    Stage,
+    Status,
+    register_missing,
+)
+from lifecycle.services import register, users
 from lifecycle.settings import Settings
 
+# How far back the page's trend reaches, counting the current month.
+TREND_MONTHS = 12
+_REGISTER_COLUMNS = (*REGISTER_REQUIRED_FIELDS, "sme", "vcse", "supplier_registration_number")
 
-def _entered(session: Session, case_id: int) -> dict[str, AuditEvent]:
-    """When the case entered each stage."""
-    events = session.exec(
-        select(AuditEvent).where(
-            AuditEvent.case_id == case_id, AuditEvent.action == "stage_entered"
+
+def _require_assurance(by: User) -> None:
+    """Only those the assurance area is open to may read the report."""
+    refused = refusal(users.roles_of(by), Area.ASSURANCE)
+    if refused:
+        raise Forbidden(refused)
+
+
+def _read(session: Session, query: Executable) -> list[Any]:
+    """Rows as plain tuples, through the session's connection (in its transaction): at ten
+    thousand cases the ORM's handling of each row costs about as much again as the queries."""
+    return list(session.connection().execute(query))
+
+
+def _case_ids(session: Session, query: Executable) -> set[int]:
+    """The case ids a one-column query finds."""
+    return {case_id for (case_id,) in _read(session, query) if case_id is not None}
+
+
+def _progress(session: Session) -> dict[int, tuple[bool, bool, bool]]:
+    """For each case that has entered procurement or monitoring: whether it entered
+    procurement, whether the latest round of its legal consultation was approved no later than
+    it (last) did so, and whether it came into force (entered monitoring). One pass over the
+    audit events; timestamps are compared in the database, where every backend stores them as
+    UTC in one format."""
+    entered = (
+        sa.select(
+            col(AuditEvent.case_id),
+            func.max(
+                case((col(AuditEvent.to_stage) == Stage.PROCUREMENT.value, AuditEvent.at))
+            ).label("procurement_at"),
+            func.max(case((col(AuditEvent.to_stage) == Stage.MONITORING.value, 1), else_=0)).label(
+                "in_force"
+            ),
         )
-    ).all()
-    return {event.to_stage: event for event in events if event.to_stage}
-
-
-def _complete_on_register(entry: RegisterEntry | None) -> bool:
-    """Published (or ended) with every Transparency Code field."""
-    return (
-        entry is not None
-        and entry.status in register.PUBLIC_STATUSES
-        and not register_missing(entry.model_dump())
+        .where(
+            col(AuditEvent.action) == "stage_entered",
+            col(AuditEvent.to_stage).in_([Stage.PROCUREMENT.value, Stage.MONITORING.value]),
+        )
+        .group_by(col(AuditEvent.case_id))
+        .subquery()
     )
-
-
-def record_for(session: Session, *, case: Case) -> ContractRecord:
-    """The report's view of one case."""
-    assert case.id is not None
-    entered = _entered(session, case.id)
-    legal = progress.latest(session, case_id=case.id, kind=GateKind.LEGAL_CONSULTATION)
-    procurement_entered = entered.get(Stage.PROCUREMENT.value)
     legal_first = (
-        legal is not None
-        and legal.decision == Decision.APPROVE.value
-        and legal.decided_at is not None
-        and procurement_entered is not None
-        and legal.decided_at <= procurement_entered.at
+        sa.select(
+            and_(
+                col(Gate.decision) == Decision.APPROVE.value,
+                col(Gate.decided_at) <= entered.c.procurement_at,
+            )
+        )
+        .where(
+            col(Gate.case_id) == entered.c.case_id,
+            col(Gate.kind) == GateKind.LEGAL_CONSULTATION.value,
+        )
+        .order_by(col(Gate.round).desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    contract = signing.get_contract(session, case_id=case.id)
-    documents = progress.document_types(session, case_id=case.id)
-    facts = progress.facts_for(session, case=case)
-    signed_before_start = (
-        None
-        if contract is None
-        else max(contract.supplier_signed_on, contract.council_signed_on) < contract.start_date
+    rows = _read(
+        session,
+        sa.select(
+            entered.c.case_id,
+            entered.c.procurement_at.is_not(None),
+            entered.c.in_force,
+            legal_first,
+        ),
     )
-    overdue = (
-        case.stage == Stage.MONITORING.value
-        and contract is not None
-        and contract.next_review_due is not None
-        and contract.next_review_due < clock.today()
-    )
-    return ContractRecord(
-        reference=case.reference,
-        value_pence=case.estimated_value_pence,
-        key_contract=case.key_contract,
-        reached_procurement=procurement_entered is not None,
-        legal_before_procurement=legal_first,
-        in_force=Stage.MONITORING.value in entered,
-        manager_named=case.contract_manager_id is not None,
-        register_complete=_complete_on_register(register.get_entry(session, case_id=case.id)),
-        signed_before_start=signed_before_start,
-        exit_plan="contractArrangements" in documents,
-        contract_summary="contractSummary" in documents,
-        review_overdue=overdue,
-        closed_completed=case.status == Status.CLOSED.value
-        and case.outcome == Outcome.COMPLETED.value,
-        lessons_recorded=facts.lessons_recorded,
+    return {
+        case_id: (bool(procurement), bool(legal), bool(in_force))
+        for case_id, procurement, in_force, legal in rows
+    }
+
+
+_NOWHERE = (False, False, False)
+
+
+def _holding(document_type: str) -> Executable:
+    """Cases holding a document of this type."""
+    return (
+        sa.select(col(Document.case_id))
+        .where(col(Document.document_type) == document_type)
+        .distinct()
     )
 
 
-def report(session: Session, *, settings: Settings) -> list[Measure]:
-    """The assurance report over every case that needed a contract."""
-    contract_cases = session.exec(
-        select(Case).where(col(Case.contract).is_(True)).order_by(col(Case.id))
-    ).all()
-    records = [record_for(session, case=case) for case in contract_cases]
-    return assess(records, register_threshold_pence=settings.register_threshold_pence)
+def _contract_facts(session: Session, today: date) -> dict[int, tuple[bool, bool]]:
+    """For each case with a contract: whether both parties signed before it started, and
+    whether its next review is overdue as of `today`."""
+    signed_first = and_(
+        col(Contract.supplier_signed_on) < col(Contract.start_date),
+        col(Contract.council_signed_on) < col(Contract.start_date),
+    )
+    overdue = and_(
+        col(Contract.next_review_due).is_not(None), col(Contract.next_review_due) < today
+    )
+    rows = _read(session, sa.select(col(Contract.case_id), signed_first, overdue))
+    return {case_id: (bool(signed), bool(late)) for case_id, signed, late in rows}
+
+
+def _complete_on_register(session: Session) -> set[int]:
+    """Cases published (or ended) on the register with every Transparency Code field."""
+    columns = [col(RegisterEntry.case_id), *(getattr(RegisterEntry, n) for n in _REGISTER_COLUMNS)]
+    rows = _read(
+        session, sa.select(*columns).where(col(RegisterEntry.status).in_(register.PUBLIC_STATUSES))
+    )
+    return {
+        row[0]
+        for row in rows
+        if not register_missing(dict(zip(_REGISTER_COLUMNS, row[1:], strict=True)))
+    }
+
+
+def records(session: Session) -> list[ContractRecord]:
+    """The report's view of every case that needed a contract, oldest first. Each fact is one
+    query over all cases (ids of cases outside the report are simply never looked up)."""
+    cases = _read(
+        session,
+        sa.select(
+            col(Case.id),
+            col(Case.reference),
+            col(Case.estimated_value_pence),
+            col(Case.key_contract),
+            col(Case.contract_manager_id),
+            col(Case.stage),
+            col(Case.status),
+            col(Case.outcome),
+        )
+        .where(col(Case.contract).is_(True))
+        .order_by(col(Case.id)),
+    )
+    progress = _progress(session)
+    today = clock.today()
+    contracts = _contract_facts(session, today)
+    exit_plans = _case_ids(session, _holding("contractArrangements"))
+    summaries = _case_ids(session, _holding("contractSummary"))
+    on_register = _complete_on_register(session)
+    lessons = _case_ids(session, sa.select(col(Lesson.case_id)).distinct())
+    # Looked up once rather than once per row: an enum member's value is a property.
+    monitoring, closed, completed = (
+        Stage.MONITORING.value,
+        Status.CLOSED.value,
+        Outcome.COMPLETED.value,
+    )
+    found = []
+    for case_id, reference, value, key, manager_id, stage, status, outcome in cases:
+        contract = contracts.get(case_id)
+        reached_procurement, legal_first, in_force = progress.get(case_id, _NOWHERE)
+        found.append(
+            ContractRecord(
+                reference=reference,
+                value_pence=value,
+                key_contract=key,
+                reached_procurement=reached_procurement,
+                legal_before_procurement=legal_first,
+                in_force=in_force,
+                manager_named=manager_id is not None,
+                register_complete=case_id in on_register,
+                signed_before_start=None if contract is None else contract[0],
+                exit_plan=case_id in exit_plans,
+                contract_summary=case_id in summaries,
+                review_overdue=stage == monitoring and contract is not None and contract[1],
+                closed_completed=status == closed and outcome == completed,
+                lessons_recorded=case_id in lessons,
+                case_id=case_id,
+            )
+        )
+    return found
+
+
+def _measures(session: Session, settings: Settings) -> list[Measure]:
+    """The measures over every contract case, unchecked (the sweep records them for nobody)."""
+    return assess(records(session), register_threshold_pence=settings.register_threshold_pence)
+
+
+def report(session: Session, *, by: User, settings: Settings) -> list[Measure]:
+    """The assurance report over every case that needed a contract, for internal audit."""
+    _require_assurance(by)
+    return _measures(session, settings)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The report now, and each measure's trend over the recent months."""
+
+    measures: list[Measure]
+    trends: dict[str, list[Point]]
+    month: str
+
+
+def overview(session: Session, *, by: User, settings: Settings) -> Overview:
+    """The report with each measure's month-end history and this month's live value."""
+    _require_assurance(by)
+    measures = _measures(session, settings)
+    month = month_of(clock.today())
+    stored = session.exec(
+        select(
+            AssuranceSnapshot.month,
+            AssuranceSnapshot.measure,
+            AssuranceSnapshot.met,
+            AssuranceSnapshot.of,
+        ).where(AssuranceSnapshot.month > months_back(month, TREND_MONTHS))
+    )
+    return Overview(measures, trend(stored, measures, month=month), month)
+
+
+def record_snapshot(session: Session, *, settings: Settings) -> int:
+    """Record this month's value of every measure, replacing what an earlier run this month
+    recorded: run daily, the last run of a month leaves its month-end state. Safe to repeat.
+    Returns how many measures were recorded."""
+    month = month_of(clock.today())
+    measures = _measures(session, settings)
+    earlier = {
+        row.measure: row
+        for row in session.exec(select(AssuranceSnapshot).where(AssuranceSnapshot.month == month))
+    }
+    for measure in measures:
+        row = earlier.get(measure.key) or AssuranceSnapshot(
+            month=month, measure=measure.key, met=0, of=0
+        )
+        row.met, row.of, row.recorded_at = measure.met, measure.of, utcnow()
+        session.add(row)
+    return len(measures)

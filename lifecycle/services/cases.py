@@ -2,7 +2,7 @@
 
 from contextlib import suppress
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -10,28 +10,30 @@ from lifecycle import clock
 from lifecycle.access import Area, may_enter
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
+from lifecycle.guards import (
+    manager_naming_conflict,
+    manager_naming_refusal,
+    request_change_conflict,
+    request_change_refusal,
+    resubmit_conflict,
+    resubmit_refusal,
+)
 from lifecycle.models import Case, Gate, ReferenceCounter, User, utcnow
 from lifecycle.rules import (
     Category,
     Role,
-    Route,
+    RouteAdvice,
     Stage,
     Status,
     Thresholds,
     needs_contract,
+    route_advice,
     route_for,
 )
 from lifecycle.schemas import PurchaseRequestChanges, PurchaseRequestIn
 from lifecycle.services import audit, outbox, progress, register, users
 from lifecycle.settings import Settings
 from notifications import Notification
-
-ROUTE_LABELS = {
-    Route.LOW_VALUE: "low value (one quote)",
-    Route.QUOTES: "three written quotes",
-    Route.BELOW_THRESHOLD: "below-threshold advertised procurement",
-    Route.ABOVE_THRESHOLD: "above-threshold Procurement Act 2023 competition",
-}
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -70,16 +72,7 @@ def create(
     session: Session, *, requester: User, request: PurchaseRequestIn, settings: Settings
 ) -> Case:
     """Raise a purchase request: route it by value, open the case and ask for its flow."""
-    if not may_enter(users.roles_of(requester), Area.RAISE_REQUEST):
-        raise Forbidden("only a user with the requester role can raise a purchase request")
-    if request.needed_by < clock.today():
-        raise Invalid("needed_by must not be in the past", field="needed_by")
-    route = route_for(
-        request.estimated_value_pence,
-        Category(request.category),
-        request.light_touch,
-        thresholds(settings),
-    )
+    route = check_request(requester=requester, request=request, settings=settings).route
     year = clock.today().year
     reference = _next_reference(session, year=year, prefix=settings.reference_prefix)
     assert requester.id is not None
@@ -126,10 +119,11 @@ def may_read(case: Case, user: User) -> bool:
 
 
 def get_visible(session: Session, *, case_id: int, user: User) -> Case:
-    """One case this user may read."""
-    case = get(session, case_id=case_id)
-    if not may_read(case, user):
-        raise Forbidden(f"case {case.reference} is not one of yours")
+    """One case this user may read. A case they may not read is not found, in the same words
+    as one that does not exist: the answer tells a stranger nothing about it."""
+    case = get_row(session, Case, case_id)
+    if case is None or not may_read(case, user):
+        raise NotFound(f"no case with id {case_id}", field="case_id")
     return case
 
 
@@ -154,16 +148,7 @@ def list_(
 ) -> list[Case]:
     """Cases, newest first; `waiting_on` keeps those whose pending gate this user may decide,
     `visible_to` those this user may read."""
-    query = select(Case)
-    if visible_to is not None and not may_enter(users.roles_of(visible_to), Area.ALL_CASES):
-        query = query.where(
-            (col(Case.requester_id) == visible_to.id)
-            | (col(Case.contract_manager_id) == visible_to.id)
-        )
-    if stage:
-        query = query.where(Case.stage == stage.value)
-    if status:
-        query = query.where(Case.status == status.value)
+    query = select(Case).where(*_filters(stage=stage, status=status, visible_to=visible_to))
     if waiting_on is not None:
         roles = [role.value for role in users.roles_of(waiting_on)]
         query = query.where(
@@ -185,10 +170,10 @@ def update_request(
     settings: Settings,
 ) -> Case:
     """The requester changes the request after legal asked for changes; the route follows."""
-    if user.id != case.requester_id:
-        raise Forbidden("only the requester can change a purchase request")
-    if case.stage != Stage.LEGAL_CONSULTATION.value or case.status != Status.CHANGES_REQUESTED:
-        raise Conflict("a purchase request can be changed only when legal has asked for changes")
+    if refusal := request_change_refusal(user.id, case.requester_id):
+        raise Forbidden(refusal)
+    if conflict := request_change_conflict(Stage(case.stage), Status(case.status)):
+        raise Conflict(conflict)
     values = changes.changes()
     if not values:
         raise Invalid("no changes were sent")
@@ -221,19 +206,16 @@ def update_request(
     return case
 
 
-def may_resubmit(case: Case, user: User) -> bool:
-    """The requester, the named contract manager, or procurement answer a request for changes."""
-    return user.id in (case.requester_id, case.contract_manager_id) or users.has_role(
-        user, Role.PROCUREMENT
-    )
-
-
 def resubmit(session: Session, *, case: Case, user: User) -> Case:
     """Answer a request for changes: the stage flow runs again and reopens its gate."""
-    if case.status != Status.CHANGES_REQUESTED.value:
-        raise Conflict(f"case {case.reference} has no request for changes to answer")
-    if not may_resubmit(case, user):
-        raise Forbidden("only the requester, the contract manager or procurement can resubmit")
+    conflict = resubmit_conflict(case.reference, Status(case.status))
+    if conflict:
+        raise Conflict(conflict)
+    refused = resubmit_refusal(
+        user.id, users.roles_of(user), case.requester_id, case.contract_manager_id
+    )
+    if refused:
+        raise Forbidden(refused)
     progress.set_status(
         session, case=case, status=Status.IN_PROGRESS, actor_id=user.id, action="resubmitted"
     )
@@ -243,9 +225,10 @@ def resubmit(session: Session, *, case: Case, user: User) -> Case:
 
 def name_contract_manager(session: Session, *, case: Case, user: User, manager_id: int) -> Case:
     """Name the officer who will manage the contract, and tell them."""
-    if user.id != case.requester_id and not users.has_role(user, Role.PROCUREMENT):
-        raise Forbidden("only the requester or procurement can name the contract manager")
-    progress.require_stage(case, Stage.SIGNING, Stage.REGISTER_ENTRY, Stage.MONITORING)
+    if refusal := manager_naming_refusal(user.id, users.roles_of(user), case.requester_id):
+        raise Forbidden(refusal)
+    if conflict := manager_naming_conflict(case.reference, Stage(case.stage), Status(case.status)):
+        raise Conflict(conflict)
     manager = users.get(session, user_id=manager_id)
     if not users.has_role(manager, Role.CONTRACT_MANAGER):
         raise Invalid(f"{manager.name} does not hold the contract_manager role", field="user_id")
@@ -274,4 +257,77 @@ def name_contract_manager(session: Session, *, case: Case, user: User, manager_i
         key_contract=case.key_contract,
     )
     register.name_manager(session, case=case, manager=manager)
+    return case
+
+
+def advice(
+    *, value_pence: int, category: Category, light_touch: bool, settings: Settings
+) -> RouteAdvice:
+    """The route a value would take, what it means, and the band of values that take it."""
+    return route_advice(
+        value_pence,
+        category,
+        light_touch,
+        thresholds(settings),
+        settings.standstill_working_days,
+    )
+
+
+def check_request(
+    *, requester: User, request: PurchaseRequestIn, settings: Settings
+) -> RouteAdvice:
+    """What raising this request would do, refused exactly as `create` refuses it, without
+    writing anything: the requester sees the route before sending."""
+    if not may_enter(users.roles_of(requester), Area.RAISE_REQUEST):
+        raise Forbidden("only a user with the requester role can raise a purchase request")
+    if request.needed_by < clock.today():
+        raise Invalid("needed_by must not be in the past", field="needed_by")
+    return advice(
+        value_pence=request.estimated_value_pence,
+        category=Category(request.category),
+        light_touch=request.light_touch,
+        settings=settings,
+    )
+
+
+def _filters(
+    *, stage: Stage | None, status: Status | None, visible_to: User | None
+) -> list[ColumnElement[bool]]:
+    """The conditions `list_` and `count` share: the cases a user may read, in a stage and
+    status."""
+    conditions: list[ColumnElement[bool]] = []
+    if visible_to is not None and not may_enter(users.roles_of(visible_to), Area.ALL_CASES):
+        conditions.append(
+            (col(Case.requester_id) == visible_to.id)
+            | (col(Case.contract_manager_id) == visible_to.id)
+        )
+    if stage:
+        conditions.append(col(Case.stage) == stage.value)
+    if status:
+        conditions.append(col(Case.status) == status.value)
+    return conditions
+
+
+def count(
+    session: Session,
+    *,
+    stage: Stage | None = None,
+    status: Status | None = None,
+    visible_to: User | None = None,
+) -> int:
+    """How many cases `list_` would page through with the same filters."""
+    conditions = _filters(stage=stage, status=status, visible_to=visible_to)
+    return session.exec(select(func.count()).select_from(Case).where(*conditions)).one()
+
+
+def by_reference(session: Session, *, reference: str, user: User) -> Case:
+    """One case this user may read, by the reference people quote (PR-2026-0001), however
+    they typed its case; one they may not read is not found, like one that does not exist."""
+    wanted = reference.strip().upper()
+    case = None
+    if wanted and len(wanted) <= 40:
+        case = session.exec(select(Case).where(Case.reference == wanted)).first()
+    if case is None or not may_read(case, user):
+        # The message does not repeat what was typed: it may be anything.
+        raise NotFound("there is no case with that reference", field="reference")
     return case

@@ -11,8 +11,9 @@ from sqlmodel import Session, col, select
 from lifecycle.codelists import document_types
 from lifecycle.db import get_row
 from lifecycle.errors import DomainError, Forbidden, Invalid, NotFound
+from lifecycle.guards import upload_conflict, upload_refusal
 from lifecycle.models import Case, Document, User
-from lifecycle.rules import Role, Status
+from lifecycle.rules import Status
 from lifecycle.services import audit, users
 from lifecycle.settings import Settings
 
@@ -52,13 +53,6 @@ def _is_utf8(data: bytes) -> bool:
     return b"\x00" not in data
 
 
-def may_upload(case: Case, user: User) -> bool:
-    """The case's requester and manager, legal and procurement keep its documents."""
-    return user.id in (case.requester_id, case.contract_manager_id) or users.has_role(
-        user, Role.LEGAL, Role.PROCUREMENT
-    )
-
-
 def blob_path(settings: Settings, sha256: str) -> Path:
     """Where the bytes with this digest live."""
     return settings.documents_dir / sha256[:2] / sha256
@@ -89,12 +83,15 @@ def upload(
     settings: Settings,
 ) -> Document:
     """Keep a document for the case; the same bytes of the same type are kept once."""
-    if not may_upload(case, user):
-        raise Forbidden("only the requester, contract manager, legal or procurement upload")
-    if case.status == Status.CLOSED.value:
-        raise Invalid(f"case {case.reference} is closed")
+    if refusal := upload_refusal(
+        user.id, users.roles_of(user), case.requester_id, case.contract_manager_id
+    ):
+        raise Forbidden(refusal)
+    if conflict := upload_conflict(case.reference, Status(case.status)):
+        # Refused as input (422), not as a conflict: the API has always answered so.
+        raise Invalid(conflict)
     if document_type not in document_types():
-        raise Invalid(f"{document_type!r} is not an OCDS documentType code", field="document_type")
+        raise Invalid("document_type is not an OCDS documentType code", field="document_type")
     title = title.strip() or filename
     if not data:
         raise Invalid("the file is empty", field="file")

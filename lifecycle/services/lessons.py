@@ -1,5 +1,8 @@
 """The lessons-learned log: any officer adds, anyone searches."""
 
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import Session, col, select
 
 from lifecycle.access import Area, may_enter
@@ -15,7 +18,9 @@ def add(session: Session, *, user: User, lesson: LessonIn) -> Lesson:
         raise Forbidden("auditors read the log; officers write it")
     case: Case | None = None
     if lesson.case_id is not None:
-        case = cases.get(session, case_id=lesson.case_id)
+        # Only a case the author may read: otherwise a lesson could satisfy another team's
+        # closure rule, and the answer would tell whether the case exists.
+        case = cases.get_visible(session, case_id=lesson.case_id, user=user)
     assert user.id is not None
     row = Lesson(case_id=lesson.case_id, author_id=user.id, text=lesson.text)
     session.add(row)
@@ -34,3 +39,65 @@ def search(
     if case_id is not None:
         query = query.where(Lesson.case_id == case_id)
     return list(session.exec(query.order_by(col(Lesson.id).desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class LoggedLesson:
+    """A lesson as the log shows it: with its author's name and its case's reference."""
+
+    lesson: Lesson
+    author_name: str
+    case_reference: str | None
+
+
+def log(
+    session: Session,
+    *,
+    reader: User,
+    text: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[LoggedLesson], int]:
+    """One page of the log, newest first, matching `text` in the lesson, its author or its
+    case reference; and how many match in all. Every officer learns from every lesson, but a
+    case's reference is shown (and searched) only where the reader may read that case."""
+    readable = _readable_case(reader)
+    conditions: list[ColumnElement[bool]] = []
+    if text:
+        conditions.append(
+            or_(
+                col(Lesson.text).icontains(text, autoescape=True),
+                col(User.name).icontains(text, autoescape=True),
+                col(Case.reference).icontains(text, autoescape=True) & readable,
+            )
+        )
+    joined = (
+        select(Lesson, User.name, Case.reference, readable)
+        .join(User, col(Lesson.author_id) == col(User.id))
+        .join(Case, col(Lesson.case_id) == col(Case.id), isouter=True)
+        .where(*conditions)
+    )
+    total = session.exec(
+        select(func.count(col(Lesson.id)))
+        .select_from(Lesson)
+        .join(User, col(Lesson.author_id) == col(User.id))
+        .join(Case, col(Lesson.case_id) == col(Case.id), isouter=True)
+        .where(*conditions)
+    ).one()
+    rows = session.exec(
+        joined.order_by(col(Lesson.created_at).desc(), col(Lesson.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [
+        LoggedLesson(lesson, author, reference if may else None)
+        for lesson, author, reference, may in rows
+    ], total
+
+
+def _readable_case(reader: User) -> ColumnElement[bool]:
+    """In SQL, `cases.may_read`: the reader's teams see every case, others the cases that
+    name them."""
+    if may_enter(users.roles_of(reader), Area.ALL_CASES):
+        return true()
+    return (col(Case.requester_id) == reader.id) | (col(Case.contract_manager_id) == reader.id)

@@ -6,6 +6,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle import clock
 from lifecycle.errors import Conflict, Forbidden, Invalid
+from lifecycle.guards import exit_refusal, monitoring_conflict, review_refusal
 from lifecycle.models import Case, Contract, Review, User
 from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import ExitIn, ReviewIn
@@ -31,6 +32,18 @@ def _contract(session: Session, case: Case) -> Contract:
     return contract
 
 
+def _live_contract(session: Session, case: Case) -> Contract:
+    """The contract of a case in monitoring, where reviews and exit belong."""
+    assert case.id is not None
+    contract = get_contract(session, case_id=case.id)
+    if conflict := monitoring_conflict(
+        case.reference, Stage(case.stage), Status(case.status), contract is not None
+    ):
+        raise Conflict(conflict)
+    assert contract is not None
+    return contract
+
+
 def schedule_first_review(session: Session, *, case: Case, settings: Settings) -> date:
     """Set the first review date when monitoring starts (once)."""
     contract = _contract(session, case)
@@ -52,10 +65,9 @@ def submit_review(
     session: Session, *, case: Case, user: User, review: ReviewIn, settings: Settings
 ) -> Review:
     """The contract manager's review of one period; the next one is scheduled from it."""
-    if user.id != case.contract_manager_id:
-        raise Forbidden("only the case's contract manager submits its performance reviews")
-    progress.require_stage(case, Stage.MONITORING)
-    contract = _contract(session, case)
+    if refusal := review_refusal(user.id, case.contract_manager_id):
+        raise Forbidden(refusal)
+    contract = _live_contract(session, case)
     if review.period_end > clock.today():
         raise Invalid("period_end must not be in the future", field="period_end")
     if review.period_start < contract.start_date:
@@ -103,10 +115,9 @@ def list_reviews(session: Session, *, case_id: int) -> list[Review]:
 
 def start_exit(session: Session, *, case: Case, user: User, exit_in: ExitIn) -> Case:
     """The contract is ending: record why and when, and move to exit."""
-    if user.id != case.contract_manager_id and not users.has_role(user, Role.PROCUREMENT):
-        raise Forbidden("only the contract manager or procurement start the exit")
-    progress.require_stage(case, Stage.MONITORING)
-    contract = _contract(session, case)
+    if refusal := exit_refusal(user.id, users.roles_of(user), case.contract_manager_id):
+        raise Forbidden(refusal)
+    contract = _live_contract(session, case)
     if exit_in.ended_on < contract.start_date:
         raise Invalid("ended_on must not be before the contract start date", field="ended_on")
     contract.ended_on = exit_in.ended_on

@@ -8,17 +8,14 @@ from lifecycle import clock
 from lifecycle.calendar import standstill_last_day, start_of_day
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
-from lifecycle.models import Bid, Case, User, utcnow
-from lifecycle.rules import (
-    MIN_BIDS,
-    Decision,
-    GateKind,
-    Role,
-    Route,
-    Stage,
-    Status,
-    needs_standstill,
+from lifecycle.guards import (
+    award_notice_conflict,
+    bids_conflict,
+    open_award_conflict,
+    procurement_refusal,
 )
+from lifecycle.models import Bid, Case, User, utcnow
+from lifecycle.rules import Decision, GateKind, Role, Route, Stage, Status
 from lifecycle.schemas import AwardNoticeIn, AwardRecommendationIn, BidIn
 from lifecycle.services import audit, outbox, progress, users
 from lifecycle.services.progress import approved_gates, latest
@@ -36,18 +33,23 @@ def award_approved_on(session: Session, *, case_id: int) -> date:
 
 def _require_procurement(user: User) -> None:
     """Only the procurement team runs a procurement."""
-    if not users.has_role(user, Role.PROCUREMENT):
-        raise Forbidden("only the procurement role can do this")
+    if refusal := procurement_refusal(users.roles_of(user)):
+        raise Forbidden(refusal)
+
+
+def _award_approved(session: Session, case: Case) -> bool:
+    """Whether the award on this case has been approved."""
+    assert case.id is not None
+    return GateKind.AWARD_APPROVAL in approved_gates(session, case_id=case.id)
 
 
 def _require_open_award(session: Session, case: Case) -> None:
     """Bids and recommendations are for a procurement whose award is not yet approved."""
-    progress.require_stage(case, Stage.PROCUREMENT)
-    assert case.id is not None
-    if GateKind.AWARD_APPROVAL in approved_gates(session, case_id=case.id):
-        raise Conflict(f"the award on {case.reference} is already approved")
-    if case.status == Status.AWAITING_DECISION.value:
-        raise Conflict(f"case {case.reference} is waiting on the award decision")
+    approved = _award_approved(session, case)
+    if conflict := open_award_conflict(
+        case.reference, Stage(case.stage), Status(case.status), approved
+    ):
+        raise Conflict(conflict)
 
 
 def add_bid(session: Session, *, case: Case, user: User, bid: BidIn) -> Bid:
@@ -90,13 +92,8 @@ def recommend(
     bid = get_row(session, Bid, recommendation.bid_id)
     if bid is None or bid.case_id != case.id:
         raise NotFound(f"case {case.reference} has no bid {recommendation.bid_id}", field="bid_id")
-    recorded = len(list_bids(session, case_id=bid.case_id))
-    needed = MIN_BIDS[Route(case.route)]
-    if recorded < needed:
-        raise Conflict(
-            f"the {Route(case.route).value} route needs {needed} written quotes before an "
-            f"award is recommended; {recorded} recorded"
-        )
+    if conflict := bids_conflict(Route(case.route), len(list_bids(session, case_id=bid.case_id))):
+        raise Conflict(conflict)
     case.awarded_bid_id = bid.id
     case.award_rationale = recommendation.rationale
     session.add(case)
@@ -119,17 +116,16 @@ def publish_award_notice(
     """Record the award notice's publication; the standstill counts from that day and a
     durable timer (a delayed flow request) opens signing once it is over."""
     _require_procurement(user)
-    progress.require_stage(case, Stage.PROCUREMENT)
     assert case.id is not None
-    if GateKind.AWARD_APPROVAL not in approved_gates(session, case_id=case.id):
-        raise Conflict("the award must be approved before its notice is published")
-    if not needs_standstill(Route(case.route)):
-        raise Conflict("only above-threshold awards publish a notice with a standstill")
-    if case.award_notice_published_on is not None:
-        raise Conflict(
-            f"the award notice was already recorded as published on "
-            f"{case.award_notice_published_on}"
-        )
+    if conflict := award_notice_conflict(
+        case.reference,
+        Stage(case.stage),
+        Status(case.status),
+        Route(case.route),
+        _award_approved(session, case),
+        case.award_notice_published_on,
+    ):
+        raise Conflict(conflict)
     if notice.published_on > clock.today():
         raise Invalid("published_on must not be in the future", field="published_on")
     approved_on = award_approved_on(session, case_id=case.id)

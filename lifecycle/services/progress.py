@@ -6,6 +6,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle import clock
 from lifecycle.errors import Conflict
+from lifecycle.guards import stage_conflict
 from lifecycle.models import Case, Contract, Document, Gate, Lesson, RegisterEntry, utcnow
 from lifecycle.rules import (
     CaseFacts,
@@ -151,11 +152,9 @@ def close(
 
 def require_stage(case: Case, *stages: Stage) -> None:
     """Refuse an action that belongs to another stage, or to a closed case."""
-    if case.status == Status.CLOSED.value:
-        raise Conflict(f"case {case.reference} is closed")
-    if Stage(case.stage) not in stages:
-        allowed = " or ".join(stage.value for stage in stages)
-        raise Conflict(f"case {case.reference} is in {case.stage}; this needs {allowed}")
+    conflict = stage_conflict(case.reference, Stage(case.stage), Status(case.status), *stages)
+    if conflict:
+        raise Conflict(conflict)
 
 
 def pending_gate(session: Session, *, case_id: int) -> Gate | None:

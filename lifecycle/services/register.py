@@ -3,13 +3,22 @@ manager, verified by procurement, published when monitoring starts, marked ended
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
 
+from sqlalchemy import ColumnElement, and_, func, literal, or_
 from sqlmodel import Session, col, select
 
 from lifecycle.errors import Conflict, Forbidden, Invalid
+from lifecycle.guards import (
+    register_edit_conflict,
+    register_editor_refusal,
+    register_submit_conflict,
+)
 from lifecycle.models import Bid, Case, RegisterEntry, User, utcnow
-from lifecycle.rules import PROCUREMENT_PROCESS, Role, Route, Stage, Status, register_missing
-from lifecycle.schemas import RegisterDetailsIn
+from lifecycle.rules import PROCUREMENT_PROCESS, Route, Stage, Status, register_missing
+from lifecycle.schemas import RegisterDetailsIn, RegisterFilter
 from lifecycle.services import audit, outbox, progress, users
 from lifecycle.services.progress import register_fields
 from lifecycle.services.signing import get_contract
@@ -98,8 +107,8 @@ def name_manager(session: Session, *, case: Case, manager: User) -> None:
 
 def _require_manager(case: Case, user: User) -> None:
     """The named contract manager completes the entry (procurement may help)."""
-    if user.id != case.contract_manager_id and not users.has_role(user, Role.PROCUREMENT):
-        raise Forbidden("only the case's contract manager or procurement edit its register entry")
+    if refusal := register_editor_refusal(user.id, users.roles_of(user), case.contract_manager_id):
+        raise Forbidden(refusal)
 
 
 def update_details(
@@ -107,9 +116,8 @@ def update_details(
 ) -> RegisterEntry:
     """The contract manager supplies the fields the case could not."""
     _require_manager(case, user)
-    progress.require_stage(case, Stage.REGISTER_ENTRY)
-    if case.status == Status.AWAITING_DECISION.value:
-        raise Conflict("the entry is waiting on procurement's verification")
+    if conflict := register_edit_conflict(case.reference, Stage(case.stage), Status(case.status)):
+        raise Conflict(conflict)
     changes = details.changes()
     if not changes:
         raise Invalid("no register fields were sent")
@@ -133,11 +141,13 @@ def update_details(
 def submit(session: Session, *, case: Case, user: User) -> RegisterEntry:
     """Send a complete entry to procurement for verification."""
     _require_manager(case, user)
-    progress.require_stage(case, Stage.REGISTER_ENTRY)
-    if case.status == Status.AWAITING_DECISION.value:
-        raise Conflict("the entry is already waiting on procurement's verification")
-    if case.contract_manager_id is None:
-        raise Conflict("name a contract manager first")
+    if conflict := register_submit_conflict(
+        case.reference,
+        Stage(case.stage),
+        Status(case.status),
+        case.contract_manager_id is not None,
+    ):
+        raise Conflict(conflict)
     entry = refresh_draft(session, case=case)
     missing = register_missing(register_fields(entry))
     if missing:
@@ -219,11 +229,150 @@ def _cell(name: str, value: object) -> str:
     return str(value)
 
 
-def to_csv(entries: list[RegisterEntry]) -> str:
-    """The register as the Transparency Code CSV."""
+def csv_header() -> str:
+    """The CSV's first line: the Transparency Code column names."""
+    out = io.StringIO()
+    csv.writer(out).writerow([header for header, _ in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def csv_lines(entries: Iterable[Any]) -> str:
+    """CSV lines for entries (rows or anything with the register's attribute names)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([header for header, _ in CSV_COLUMNS])
     for entry in entries:
         writer.writerow([_cell(name, getattr(entry, name)) for _, name in CSV_COLUMNS])
     return out.getvalue()
+
+
+def to_csv(entries: list[RegisterEntry]) -> str:
+    """The register as the Transparency Code CSV."""
+    return csv_header() + csv_lines(entries)
+
+
+# Every sort key is never NULL and case-blind, so SQLite and PostgreSQL order alike and a
+# batch can resume after the last (key, id) it sent.
+SORT_KEYS: dict[str, Any] = {
+    "reference": col(RegisterEntry.reference),
+    "title": func.lower(col(RegisterEntry.title)),
+    "supplier": func.lower(func.coalesce(col(RegisterEntry.supplier_name), "")),
+    "value": col(RegisterEntry.value_pence),
+    "start_date": func.coalesce(col(RegisterEntry.start_date), literal(date.max)),
+    "end_date": func.coalesce(col(RegisterEntry.end_date), literal(date.max)),
+}
+SEARCHED = ("reference", "title", "description", "supplier_name")
+
+
+def _on_sqlite(session: Session) -> bool:
+    """Whether the session talks to SQLite."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _contains(column: Any, text: str, *, sqlite: bool) -> ColumnElement[bool]:
+    """Case-blind 'contains'. SQLite's LIKE already ignores case (ASCII, as far as its lower()
+    goes too), so each row is spared a lower() call; PostgreSQL's LIKE does not."""
+    if sqlite:
+        return col(column).contains(text, autoescape=True)
+    return col(column).icontains(text, autoescape=True)
+
+
+def _matching(filters: RegisterFilter, *, sqlite: bool) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for a filter: published entries only, whatever was asked."""
+    conditions: list[ColumnElement[bool]] = [col(RegisterEntry.status).in_(PUBLIC_STATUSES)]
+    if filters.q:
+        conditions.append(
+            or_(
+                *(
+                    _contains(getattr(RegisterEntry, name), filters.q, sqlite=sqlite)
+                    for name in SEARCHED
+                )
+            )
+        )
+    if filters.department:
+        conditions.append(col(RegisterEntry.department) == filters.department)
+    if filters.supplier:
+        conditions.append(_contains(RegisterEntry.supplier_name, filters.supplier, sqlite=sqlite))
+    bounds = (
+        (RegisterEntry.start_date, filters.start_from, filters.start_to),
+        (RegisterEntry.end_date, filters.end_from, filters.end_to),
+        (RegisterEntry.value_pence, filters.min_value_pence, filters.max_value_pence),
+    )
+    for column, lowest, highest in bounds:
+        if lowest is not None:
+            conditions.append(col(column) >= lowest)
+        if highest is not None:
+            conditions.append(col(column) <= highest)
+    return conditions
+
+
+def _ordering(filters: RegisterFilter) -> tuple[Any, Any]:
+    """ORDER BY the chosen key, then by id so equal keys keep one order."""
+    key, row_id = SORT_KEYS[filters.sort], col(RegisterEntry.id)
+    if filters.order == "desc":
+        return key.desc(), row_id.desc()
+    return key.asc(), row_id.asc()
+
+
+def search(
+    session: Session, *, filters: RegisterFilter, limit: int | None, offset: int = 0
+) -> tuple[list[RegisterEntry], int]:
+    """One page of the published register matching `filters` (every match when `limit` is
+    None), and how many match in all."""
+    conditions = _matching(filters, sqlite=_on_sqlite(session))
+    page = select(RegisterEntry).where(*conditions).order_by(*_ordering(filters))
+    if filters.q or filters.supplier:
+        # Matching text reads every row: count in that same pass rather than a second one.
+        # (Without text a separate count is cheaper than counting over every row.)
+        counted = session.exec(
+            select(RegisterEntry, func.count().over())
+            .where(*conditions)
+            .order_by(*_ordering(filters))
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        if counted or offset == 0:
+            return [entry for entry, _ in counted], counted[0][1] if counted else 0
+    total = session.exec(select(func.count(col(RegisterEntry.id))).where(*conditions)).one()
+    return list(session.exec(page.offset(offset).limit(limit))), total
+
+
+def departments(session: Session) -> list[str]:
+    """The departments that have contracts on the published register, A to Z."""
+    return list(
+        session.exec(
+            select(RegisterEntry.department)
+            .where(col(RegisterEntry.status).in_(PUBLIC_STATUSES))
+            .distinct()
+            .order_by(col(RegisterEntry.department))
+        )
+    )
+
+
+def csv_batches(
+    session: Session, *, filters: RegisterFilter, size: int = 500
+) -> Iterator[list[RegisterEntry]]:
+    """The entries matching `filters` for the CSV, `size` at a time, each batch its own query
+    resuming after the last entry sent, so the caller may end its transaction in between."""
+    key = SORT_KEYS[filters.sort]
+    row_id = col(RegisterEntry.id)
+    descending = filters.order == "desc"
+    query = (
+        select(RegisterEntry, key.label("sort_key"))
+        .where(*_matching(filters, sqlite=_on_sqlite(session)))
+        .order_by(*_ordering(filters))
+        .limit(size)
+    )
+    after: tuple[Any, int | None] | None = None
+    while True:
+        batch = query
+        if after is not None:
+            last_key, last_id = after
+            beyond = key < last_key if descending else key > last_key
+            further = row_id < last_id if descending else row_id > last_id
+            batch = query.where(or_(beyond, and_(key == last_key, further)))
+        rows = session.exec(batch).all()
+        if rows:
+            yield [entry for entry, _ in rows]
+        if len(rows) < size:
+            return
+        after = (rows[-1][1], rows[-1][0].id)

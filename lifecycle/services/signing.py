@@ -4,8 +4,9 @@ from sqlmodel import Session, select
 
 from lifecycle import clock
 from lifecycle.errors import Conflict, Forbidden, Invalid
+from lifecycle.guards import contract_recording_conflict, contract_recording_refusal
 from lifecycle.models import Case, Contract, User, utcnow
-from lifecycle.rules import Role, Stage, Status
+from lifecycle.rules import Stage, Status
 from lifecycle.schemas import ContractIn
 from lifecycle.services import audit, flags, outbox, progress, users
 from lifecycle.services.procurement import award_approved_on
@@ -20,14 +21,16 @@ def get_contract(session: Session, *, case_id: int) -> Contract | None:
 def record_contract(session: Session, *, case: Case, user: User, contract: ContractIn) -> Contract:
     """Record signature and contract dates once the signed contract is in the repository.
     Signing on or after the start date needs a reason and flags the case for audit."""
-    if not users.has_role(user, Role.LEGAL, Role.PROCUREMENT):
-        raise Forbidden("only legal or procurement record the signed contract")
-    progress.require_stage(case, Stage.SIGNING)
-    if case.status == Status.AWAITING_DECISION.value:
-        raise Conflict(f"case {case.reference} is waiting on legal's signing confirmation")
+    if refusal := contract_recording_refusal(users.roles_of(user)):
+        raise Forbidden(refusal)
     assert case.id is not None and user.id is not None
-    if "contractSigned" not in document_types(session, case_id=case.id):
-        raise Conflict("upload the signed contract (document type contractSigned) first")
+    if conflict := contract_recording_conflict(
+        case.reference,
+        Stage(case.stage),
+        Status(case.status),
+        "contractSigned" in document_types(session, case_id=case.id),
+    ):
+        raise Conflict(conflict)
     signed = max(contract.supplier_signed_on, contract.council_signed_on)
     if signed > clock.today():
         raise Invalid("signature dates must not be in the future", field="council_signed_on")

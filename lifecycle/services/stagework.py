@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from lifecycle.models import Case, User
 from lifecycle.plans import Plan, StageView, Step, plan
-from lifecycle.rules import GateKind, Role, Route, Stage, Status
+from lifecycle.rules import ROUTE_LABELS, GateKind, Role, Route, Stage, Status
 from lifecycle.services import cases, gates, monitoring, outbox, progress, register, users
 from lifecycle.settings import Settings
 from notifications import Notification
@@ -70,7 +70,7 @@ def announce(session: Session, *, case: Case, settings: Settings) -> None:
             case=case,
             notification=Notification.REQUEST_RECEIVED,
             to=[users.case_people(session, case=case).requester],
-            route_label=cases.ROUTE_LABELS[Route(case.route)],
+            route_label=ROUTE_LABELS[Route(case.route)],
             value_gbp=cases.gbp(case.estimated_value_pence),
             next_step=(
                 "The legal team will be consulted before procurement starts."

@@ -142,7 +142,11 @@ def test_a_stale_plan_cannot_reopen_a_gate_sent_back(
 def test_cases_are_read_by_the_people_they_name_and_the_teams(walk: Walk, make_user: Any) -> None:
     case_id = walk.raise_case()
     stranger = make_user("requester")[1]
-    assert walk.call("get", f"/cases/{case_id}", stranger).status_code == 403
+    hidden = walk.call("get", f"/cases/{case_id}", stranger)
+    missing = walk.call("get", "/cases/999999", stranger)
+    # Not "forbidden": a stranger learns nothing, not even that the case exists.
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["detail"] == f"no case with id {case_id}"
     assert walk.ok("get", "/cases", stranger) == []
     assert [c["id"] for c in walk.ok("get", "/cases", walk.requester)] == [case_id]
     auditor = make_user("auditor")[1]

@@ -88,3 +88,28 @@ def test_non_admin_sees_only_their_own_mail_across_cases(
         case_id = own[0]["case_id"]
         other_case = next(m["case_id"] for m in everything if m["case_id"] != case_id)
         assert client.get(f"/outbox/mail?case_id={other_case}", headers=as_(token)).json() == []
+
+
+def test_an_invitation_link_in_the_outbox_is_shown_to_admins_and_its_recipient_only(
+    client: TestClient, engine: Any, make_user: Any, helpers: Any, settings: Any
+) -> None:
+    """An auditor reads all mail but not a one-time link that would let them set someone's
+    password; the admin who sends invitations and the invitee do see it."""
+    from lifecycle.db import transaction
+    from lifecycle.services import accounts
+
+    invitee, invitee_token = make_user("requester")
+    _, admin_token = make_user("admin")
+    _, auditor_token = make_user("auditor")
+    with transaction(engine) as session:
+        _, token = accounts.invite(session, user=invitee, invited_by=None, settings=settings)
+
+    def invitation_body(api_token: str) -> str:
+        mail = client.get("/outbox/mail", headers=helpers.auth(api_token)).json()
+        [invitation] = [m for m in mail if m["notification"] == "invitation"]
+        return str(invitation["text_body"])
+
+    assert token not in invitation_body(auditor_token)
+    assert "one-time link" in invitation_body(auditor_token)
+    assert token in invitation_body(admin_token)
+    assert token in invitation_body(invitee_token)

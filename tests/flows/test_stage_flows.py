@@ -15,7 +15,7 @@ from flows.runner import build_deployments
 from flows.stages import legal_consultation, purchase_request
 from flows.sweeps import monitoring_sweep
 from lifecycle.db import transaction
-from lifecycle.models import Case, Contract, FlowRequest, Gate, Mail, utcnow
+from lifecycle.models import AssuranceSnapshot, Case, Contract, FlowRequest, Gate, Mail, utcnow
 from lifecycle.rules import Stage, Status
 from lifecycle.schemas import PurchaseRequestIn
 from lifecycle.services import cases
@@ -130,6 +130,18 @@ def test_monitoring_sweep_reminds_a_due_review_once(
     with Session(product_database) as session:
         mails = session.exec(select(Mail).where(Mail.notification == "review_due")).all()
     assert [m.recipients for m in mails] == [[manager.email]]
+
+
+def test_monitoring_sweep_keeps_one_assurance_snapshot_per_measure_a_month(
+    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+) -> None:
+    requester, _ = make_user("requester")
+    raise_case(product_database, requester, settings)
+    assert run(monitoring_sweep())["assurance_measures"] == 7
+    assert run(monitoring_sweep())["assurance_measures"] == 7
+    with Session(product_database) as session:
+        rows = session.exec(select(AssuranceSnapshot)).all()
+    assert len(rows) == 7 and len({(row.month, row.measure) for row in rows}) == 7
 
 
 def test_dispatcher_shows_a_run_that_died_without_its_hooks(

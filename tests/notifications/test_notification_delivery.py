@@ -258,3 +258,18 @@ def test_smtp_configured(tmp_path: Path) -> None:
     """Delivery is on only when an SMTP host is set."""
     assert not smtp_configured(Settings(data_dir=tmp_path, smtp_host=""))
     assert smtp_configured(Settings(data_dir=tmp_path, smtp_host="smtp.council.example"))
+
+
+def test_a_sent_invitation_keeps_no_copy_of_its_one_time_link(
+    engine: Engine, enqueue: Enqueue, fetch: Fetch, now: datetime
+) -> None:
+    """The invitation goes out with its link; the outbox row then forgets the link."""
+    link = "https://procure.council.example/app/set-password?token=secret-token"
+    mail_id = enqueue(notification="invitation", text_body=f"Choose: {link}\n", html_body=link)
+    sender = RecordingSender()
+    deliver(engine, sender, now)
+    [message] = sender.messages
+    text = message.get_body(("plain",))
+    assert isinstance(text, EmailMessage) and link in text.get_content()
+    row = fetch(mail_id)
+    assert row.status == "sent" and "secret-token" not in row.text_body + row.html_body

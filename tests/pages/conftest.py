@@ -2,16 +2,16 @@
 token a page gave them, read back from its HTML as a browser would post it."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from api.app import create_app
-from api.deps import get_session
+from api.deps import get_session, sessions_on
 from lifecycle.db import transaction
 from lifecycle.models import User
 from lifecycle.services import accounts
@@ -52,16 +52,7 @@ def page_app(engine: Engine, settings: Settings) -> Any:
     """The app over the test database."""
     app = create_app()
 
-    def session_override() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    app.dependency_overrides[get_session] = session_override
+    app.dependency_overrides[get_session] = partial(sessions_on, engine)
     app.dependency_overrides[get_settings] = lambda: settings
     return app
 

@@ -33,3 +33,27 @@ def test_cookie_flags(make_user: Any, browser: Any, engine: Any) -> None:
     )
     cookie = answer.headers["set-cookie"]
     assert "procure_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_a_form_sent_after_the_session_ended_returns_to_its_page_after_sign_in(
+    browser: Any,
+) -> None:
+    """The post cannot be replayed, so sign-in leads back to the page it was sent from (a page
+    of this product only), not to an address that answers posts alone."""
+    person = browser()
+    base = "http://testserver"
+    answer = person.client.post(
+        "/app/cases/7/bids",
+        data={"bid_supplier": "Acme"},
+        headers={"referer": f"{base}/app/cases/7"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/app/sign-in?next=/app/cases/7"
+    elsewhere = person.client.post(
+        "/app/cases/7/bids",
+        data={},
+        headers={"referer": "https://evil.example/app/cases/7"},
+        follow_redirects=False,
+    )
+    assert elsewhere.headers["location"] == "/app/sign-in?next=/app/"

@@ -1,0 +1,200 @@
+"""How a case reads to a person: stages, statuses, decisions, OCDS document types and the
+audit timeline in words rather than codes."""
+
+import csv
+from datetime import date
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from api.pages.formatting import long_date, money, words
+from api.pages.forms import plain
+from api.views import EventView
+from lifecycle.codelists import document_types
+from lifecycle.rules import ROUTE_LABELS, Decision, GateKind, Route, Stage
+from lifecycle.services.gates import GATE_LABELS
+
+STAGES = {
+    Stage.PURCHASE_REQUEST: "Purchase request",
+    Stage.LEGAL_CONSULTATION: "Early legal consultation",
+    Stage.PROCUREMENT: "Procurement",
+    Stage.SIGNING: "Signing",
+    Stage.REGISTER_ENTRY: "Register entry",
+    Stage.MONITORING: "Monitoring",
+    Stage.EXIT: "Exit",
+}
+# The word a choice is offered as, and the word it is reported as once made.
+DECISIONS = {
+    Decision.APPROVE: ("Approve", "approved"),
+    Decision.REQUEST_CHANGES: ("Request changes", "changes requested"),
+    Decision.REJECT: ("Reject", "rejected"),
+}
+RATINGS = {
+    "good": "Good",
+    "approaching_target": "Approaching target",
+    "requires_improvement": "Requires improvement",
+    "inadequate": "Inadequate",
+}
+EXIT_REASONS = {
+    "expired": "The contract expired",
+    "terminated": "The contract was terminated",
+    "not_renewed": "The contract was not renewed",
+}
+REGISTER_STATUSES = {
+    "draft": "Draft",
+    "submitted": "Sent for verification",
+    "verified": "Verified",
+    "published": "Published",
+    "ended": "Ended",
+}
+
+
+def stage(value: str | None) -> str:
+    """A stage's name."""
+    return STAGES.get(Stage(value), words(value)) if value else ""
+
+
+def gate(kind: str) -> str:
+    """A gate's name, capitalised: 'Early legal consultation'."""
+    return words(GATE_LABELS[GateKind(kind)])
+
+
+def decided(decision: str | None) -> str:
+    """What a decision was: 'approved'."""
+    return DECISIONS[Decision(decision)][1] if decision else ""
+
+
+def route(value: str) -> str:
+    """A route in words."""
+    return words(ROUTE_LABELS[Route(value)])
+
+
+@cache
+def document_type_titles() -> dict[str, str]:
+    """The OCDS document types the repository accepts, code to title, in the codelist's order."""
+    with files("lifecycle.codelists").joinpath("documentType.csv").open(encoding="utf-8") as f:
+        titles = {row["Code"]: row["Title"] for row in csv.DictReader(f)}
+    return {code: title for code, title in titles.items() if code in document_types()}
+
+
+def document_type(code: str) -> str:
+    """An OCDS document type's title."""
+    return document_type_titles().get(code, code)
+
+
+# Codes that services put in their messages, as the page says them.
+MESSAGE_WORDS = {
+    **{kind.value: label for kind, label in GATE_LABELS.items()},
+    **{each.value: label.lower() for each, label in STAGES.items()},
+    **{each.value: DECISIONS[each][0].lower() for each in Decision},
+    **{code: f"‘{title}’" for code, title in document_type_titles().items()},
+    "contract_manager role": "contract manager role",
+}
+
+
+def say(message: str) -> str:
+    """A service's message with its codes in words."""
+    return plain(message, MESSAGE_WORDS)
+
+
+def event(entry: EventView) -> str:
+    """One audit event as a sentence; an event whose details are not as expected (written by
+    an older version, say) is named by its action instead."""
+    try:
+        return _sentence(entry)
+    except (KeyError, ValueError, TypeError):
+        return words(entry.action)
+
+
+def _sentence(entry: EventView) -> str:
+    """The sentence for one kind of audit event."""
+    detail: dict[str, Any] = entry.detail
+    match entry.action:
+        case "case_created":
+            return f"Raised the purchase request ({ROUTE_LABELS[Route(detail['route'])]})"
+        case "gate_opened":
+            due = long_date_of(detail.get("due_on"))
+            return f"Opened the {gate(detail['gate']).lower()} decision, due {due}"
+        case "gate_decided":
+            reason = f": “{detail['reason']}”" if detail.get("reason") else ""
+            return f"{gate(detail['gate'])}: {decided(detail['decision'])}{reason}"
+        case "stage_entered":
+            return f"Moved to {stage(entry.to_stage).lower()}"
+        case "changes_requested":
+            return "Asked for changes"
+        case "resubmitted":
+            return "Sent the changes back for a decision"
+        case "request_changed":
+            return "Changed the purchase request: " + ", ".join(
+                words(name).lower() for name in detail.get("after", {})
+            )
+        case "bid_recorded":
+            return f"Recorded a bid from {detail['supplier']} ({money(detail['price_pence'])})"
+        case "award_recommended":
+            return f"Recommended the award to {detail['supplier']}"
+        case "award_approved":
+            return "Award approved: waiting for the award notice to be published"
+        case "standstill_started":
+            return (
+                f"Award notice published on {long_date_of(detail['published_on'])}: the "
+                f"standstill period runs to {long_date_of(detail['last_day'])}"
+            )
+        case "document_uploaded":
+            return f"Uploaded a document ({document_type(detail['document_type'])})"
+        case "contract_recorded":
+            return (
+                f"Recorded the contract: {long_date_of(detail['start_date'])} to "
+                f"{long_date_of(detail['end_date'])}"
+            )
+        case "signing_ready":
+            return "Sent the signed contract for legal's confirmation"
+        case "contract_manager_named":
+            return "Named the contract manager"
+        case "register_details_updated":
+            return "Updated the register entry: " + ", ".join(
+                words(name).lower() for name in detail.get("fields", [])
+            )
+        case "register_submitted":
+            return "Sent the register entry for verification"
+        case "register_published":
+            return "Published the contract on the register"
+        case "register_ended":
+            return "Marked the contract ended on the register"
+        case "review_scheduled":
+            return f"Scheduled the next performance review for {long_date_of(detail['due_on'])}"
+        case "review_submitted":
+            return f"Submitted a performance review (rated {detail['rag']})"
+        case "exit_started":
+            return f"Started exit: {EXIT_REASONS.get(detail['reason'], detail['reason']).lower()}"
+        case "lesson_recorded":
+            return "Recorded a lesson learned"
+        case "case_flagged":
+            return f"Flagged the case: {detail.get('message', '')}"
+        case "case_closed":
+            return f"Closed the case ({detail.get('outcome', '')})"
+    return words(entry.action)
+
+
+def long_date_of(value: object) -> str:
+    """An ISO date string from an audit event, the British way."""
+    try:
+        return long_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def size(count: int) -> str:
+    """A file's size as people read it: 812 bytes, 14.2 KB, 3.1 MB."""
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+@cache
+def document_type_options() -> tuple[tuple[str, str], ...]:
+    """The document type select's options: a prompt, then each type with its code."""
+    return (("", "Choose a document type"),) + tuple(
+        (code, f"{title} ({code})") for code, title in document_type_titles().items()
+    )
