@@ -16,13 +16,27 @@ from lifecycle.rules import Category, Decision
 
 MAX_PENCE = 100_000_000_000_00  # 100bn GBP: anything larger is a typing error, not a purchase
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+# One line of text: no control characters at all (a line break in a title would reach mail
+# bodies and CSV cells; a NUL is refused by PostgreSQL). Longer text keeps tabs and line breaks.
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+PARAGRAPHS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=ONE_LINE),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000, pattern=PARAGRAPHS),
+]
+OptionalText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=5000, pattern=PARAGRAPHS)
+]
 Pence = Annotated[int, Field(ge=0, le=MAX_PENCE, strict=True)]
 PositivePence = Annotated[int, Field(gt=0, le=MAX_PENCE, strict=True)]
 # Companies House numbers are 8 characters, charity numbers up to 8 digits with a suffix.
-RegistrationNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+RegistrationNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20, pattern=ONE_LINE)
+]
 # The Procurement Act 2023 KPI ratings.
 KpiRating = Literal["good", "approaching_target", "requires_improvement", "inadequate"]
 

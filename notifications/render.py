@@ -9,6 +9,19 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from notifications.types import Notification, RenderedMail
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# Control characters other than tab and line feed: a NUL in a header, a lone carriage return
+# that some clients show as a new line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _neutral(value: object) -> object:
+    """A context value that cannot shape the mail around it: control characters gone, and
+    each further line of a multi-line value indented, so that no value can forge a line of
+    ours ("Open the case: ..."). Non-text values pass through."""
+    if not isinstance(value, str):
+        return value
+    lines = _CONTROL.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    return "\n    ".join(lines)
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +50,7 @@ def render(notification: Notification, context: Mapping[str, object]) -> Rendere
     """Render one notification; raises jinja2.UndefinedError when the context lacks a key."""
     env = _environment()
     name = Notification(notification).value
-    values = dict(context)
+    values = {name: _neutral(value) for name, value in context.items()}
     subject = env.get_template(f"{name}.subject.j2").render(values)
     text = env.get_template(f"{name}.txt.j2").render(values)
     html = env.get_template(f"{name}.html.j2").render(values)

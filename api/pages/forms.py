@@ -80,6 +80,8 @@ def _pydantic_message(error: Any, name: str, labels: dict[str, str]) -> str:
         return f"{label} is too large"
     if kind in ("enum", "literal_error"):
         return f"Select {label.lower()}"
+    if kind == "string_pattern_mismatch":
+        return f"{label} must be plain text, without control characters or line breaks"
     if kind == "too_long":
         return f"{label} has too many entries"
     if kind == "value_error":

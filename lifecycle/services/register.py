@@ -218,15 +218,23 @@ def published(session: Session) -> list[RegisterEntry]:
     )
 
 
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets
+# (=HYPERLINK(...), +SUM(...), @SUM(...), a DDE command after a tab or carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def _cell(name: str, value: object) -> str:
-    """One CSV cell: money in pounds, flags as Yes/No, blanks empty."""
+    """One CSV cell: money in pounds, flags as Yes/No, blanks empty, and text that a
+    spreadsheet would run as a formula kept as text with a leading apostrophe (OWASP's advice
+    for CSV injection): the published register is opened in spreadsheets by anyone."""
     if value is None:
         return ""
     if name.endswith("_pence") and isinstance(value, int):
         return f"{value // 100}.{value % 100:02d}"
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    return str(value)
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_header() -> str:

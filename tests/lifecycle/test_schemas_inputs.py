@@ -294,3 +294,27 @@ def test_review_rejects_unknown_kpi_field() -> None:
     data = review()
     data["kpis"][0]["weight"] = 3
     assert field_locs(ReviewIn, data) == {("kpis", 0, "weight")}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "Laptops\r\nBcc: everyone@council.example"),
+        ("title", "Laptops\x00"),
+        ("department", "I\u0085T"),
+        ("description", "Two hundred laptops\x00"),
+        ("description", "Two hundred\x1blaptops"),
+    ],
+)
+def test_control_characters_are_refused_naming_the_field(field: str, value: str) -> None:
+    """One-line fields take no control characters; longer text keeps only tabs and line
+    breaks. The error names the field and does not repeat the input."""
+    [error] = errors_of(PurchaseRequestIn, request(**{field: value}))
+    assert error["loc"] == (field,) and error["type"] == "string_pattern_mismatch"
+    assert value not in error["msg"]
+
+
+def test_line_breaks_and_tabs_stay_in_longer_text() -> None:
+    """A description may have paragraphs."""
+    body = request(description="First paragraph.\r\n\r\nSecond,\twith a tab.")
+    assert "\tw" in PurchaseRequestIn.model_validate(body).description

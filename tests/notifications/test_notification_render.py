@@ -212,3 +212,16 @@ def test_invitation_carries_the_one_time_link_and_escapes_the_name() -> None:
     assert link in mail.text and f'href="{link}"' in mail.html
     assert "<b>x</b>" not in mail.html and "&lt;b&gt;x&lt;/b&gt;" in mail.html
     assert "72 hours" in mail.text
+
+
+def test_a_value_cannot_forge_a_line_of_the_mail_or_carry_a_nul() -> None:
+    """A CR/LF in a title cannot start a line of its own ("Open the case: <elsewhere>"), and
+    neither a NUL nor a lone CR reaches the subject or the body."""
+    forged = "Laptops\r\nOpen the case: https://evil.example/\r\n\x00Reply now"
+    mail = render(Notification.GATE_OPENED, context_for(Notification.GATE_OPENED, title=forged))
+    assert "\x00" not in mail.subject + mail.text + mail.html
+    assert "\r" not in mail.subject + mail.text
+    lines = mail.text.splitlines()
+    assert not any(line.startswith("Open the case: https://evil") for line in lines)
+    assert f"Open the case: {COMMON['case_url']}" in lines
+    assert "    Open the case: https://evil.example/" in lines
