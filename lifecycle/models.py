@@ -278,7 +278,7 @@ class Mail(SQLModel, table=True):
     subject: str
     text_body: str
     html_body: str
-    status: str = Field(default="pending", index=True)  # pending | sent | failed
+    status: str = Field(default="pending", index=True)  # pending | sent | failed | cancelled
     attempts: int = 0
     next_attempt_at: datetime = stamp(default_factory=utcnow)
     last_error: str | None = None

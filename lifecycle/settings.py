@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,7 +46,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_username: str = ""
     smtp_password: str = ""
-    smtp_starttls: bool = False
+    # How mail is protected in transit: "opportunistic" upgrades with STARTTLS whenever the
+    # server offers it; "starttls" insists on it; "tls" is implicit TLS from the first byte
+    # (usually port 465); "none" sends in the clear (a relay on the same host only).
+    smtp_security: Literal["opportunistic", "starttls", "tls", "none"] = "opportunistic"
+    smtp_ca_file: str = ""  # a CA bundle to verify the server with; empty: the system's
     mail_from: str = "procure@council.example"
     mail_max_attempts: int = 8
 

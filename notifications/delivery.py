@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from lifecycle.db import transaction
-from lifecycle.models import Case, Mail, utcnow
+from lifecycle.models import Case, Mail, User, utcnow
 from lifecycle.settings import Settings
 from notifications.sender import MailSender, build_message
 from notifications.types import CARRIES_SECRET, SECRET_WITHHELD
@@ -25,6 +25,7 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    cancelled: int = 0  # every recipient was deactivated after the mail was queued
 
 
 def smtp_configured(settings: Settings) -> bool:
@@ -38,8 +39,11 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 16), LONGEST_RETRY)
 
 
-def _due(engine: Engine, now: datetime, batch: int) -> tuple[Sequence[Mail], dict[int, str]]:
-    """The pending mails due by `now`, oldest first, and the references of their cases."""
+def _due(
+    engine: Engine, now: datetime, batch: int
+) -> tuple[Sequence[Mail], dict[int, str], set[str]]:
+    """The pending mails due by `now`, oldest first, the references of their cases, and which
+    of their recipients have been deactivated since they were queued."""
     with transaction(engine) as session:
         mails = session.exec(
             select(Mail)
@@ -54,7 +58,15 @@ def _due(engine: Engine, now: datetime, batch: int) -> tuple[Sequence[Mail], dic
                 select(Case.id, Case.reference).where(col(Case.id).in_(case_ids))
             ).all()
             references = {case_id: reference for case_id, reference in rows if case_id}
-    return mails, references
+        addresses = {address for mail in mails for address in mail.recipients}
+        leavers = set(
+            session.exec(
+                select(User.email).where(
+                    col(User.email).in_(addresses), col(User.active).is_(False)
+                )
+            )
+        )
+    return mails, references, leavers
 
 
 def _mark_sent(engine: Engine, mail_id: int, now: datetime) -> None:
@@ -63,6 +75,17 @@ def _mark_sent(engine: Engine, mail_id: int, now: datetime) -> None:
         mail = session.get_one(Mail, mail_id)
         mail.status = "sent"
         mail.sent_at = now
+        if mail.notification in CARRIES_SECRET:
+            mail.text_body = mail.html_body = SECRET_WITHHELD
+        session.add(mail)
+
+
+def _mark_cancelled(engine: Engine, mail_id: int) -> None:
+    """Nobody is left to send the mail to: it is not sent, and says why."""
+    with transaction(engine) as session:
+        mail = session.get_one(Mail, mail_id)
+        mail.status = "cancelled"
+        mail.last_error = "every recipient was deactivated after the mail was queued"
         if mail.notification in CARRIES_SECRET:
             mail.text_body = mail.html_body = SECRET_WITHHELD
         session.add(mail)
@@ -97,10 +120,17 @@ async def deliver_due(
     now = utcnow() if now is None else now
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
-    mails, references = _due(engine, now, batch)
-    sent = retried = failed = 0
+    mails, references, leavers = _due(engine, now, batch)
+    sent = retried = failed = cancelled = 0
     for mail in mails:
         assert mail.id is not None  # rows read from the table always have one
+        # A leaver's mail is not sent, whenever it was queued (only this copy changes).
+        staying = [address for address in mail.recipients if address not in leavers]
+        if mail.recipients and not staying:
+            _mark_cancelled(engine, mail.id)
+            cancelled += 1
+            continue
+        mail.recipients = staying
         reference = references.get(mail.case_id) if mail.case_id is not None else None
         try:
             await sender.send(build_message(mail, sender_address, reference))
@@ -114,4 +144,4 @@ async def deliver_due(
             continue
         _mark_sent(engine, mail.id, now)
         sent += 1
-    return DeliveryReport(sent=sent, retried=retried, failed=failed)
+    return DeliveryReport(sent=sent, retried=retried, failed=failed, cancelled=cancelled)

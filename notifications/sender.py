@@ -11,6 +11,14 @@ from lifecycle.models import Mail
 from lifecycle.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 30
+# aiosmtplib's switches for each setting of PROCURE_SMTP_SECURITY. start_tls=None is its own
+# opportunistic mode: STARTTLS whenever the server offers it.
+TLS_OPTIONS: dict[str, dict[str, bool | None]] = {
+    "opportunistic": {"use_tls": False, "start_tls": None},
+    "starttls": {"use_tls": False, "start_tls": True},
+    "tls": {"use_tls": True, "start_tls": False},
+    "none": {"use_tls": False, "start_tls": False},
+}
 
 
 class MailSender(Protocol):
@@ -30,7 +38,8 @@ class SmtpSender:
         self.port = settings.smtp_port
         self.username = settings.smtp_username or None
         self.password = settings.smtp_password or None
-        self.start_tls = settings.smtp_starttls
+        self.tls = TLS_OPTIONS[settings.smtp_security]
+        self.cert_bundle = settings.smtp_ca_file or None
 
     async def send(self, message: EmailMessage) -> None:
         """Send `message` to every address in its To header."""
@@ -40,7 +49,9 @@ class SmtpSender:
             port=self.port,
             username=self.username,
             password=self.password,
-            start_tls=self.start_tls,
+            use_tls=bool(self.tls["use_tls"]),
+            start_tls=self.tls["start_tls"],
+            cert_bundle=self.cert_bundle,
             timeout=SMTP_TIMEOUT_SECONDS,
         )
 

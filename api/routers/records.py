@@ -45,7 +45,7 @@ def search_lessons(
 def list_mail(
     session: SessionDep,
     user: CurrentUser,
-    status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|sent|failed|cancelled)$")] = None,
     case_id: int | None = None,
 ) -> list[MailView]:
     """Mail in the outbox: all of it for admins and auditors, your own for everyone else."""
