@@ -34,7 +34,7 @@ def perform(case_id: int, reference: str, stage: Stage, step: Step, gate: GateKi
     with transaction() as session:
         stagework.perform(
             session,
-            case=cases.get_for_change(session, case_id=case_id),
+            case=cases.get_for_change(session, case_id=case_id, user=None),
             stage=stage,
             step=step,
             gate=gate,

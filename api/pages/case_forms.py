@@ -69,7 +69,7 @@ def act(
         errors = _on_the_form(unreadable, fields, form, ask or {})
         return show(page, case_id, errors=errors, typed=typed(data), form=form)
     result = page.attempt(
-        lambda: call(cases.get_for_change(page.db, case_id=case_id), model()), labels
+        lambda: call(cases.get_for_change(page.db, case_id=case_id, user=page.me), model()), labels
     )
     if isinstance(result, FormErrors):
         errors = _on_the_form(result, fields, form, ask or {})

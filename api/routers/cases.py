@@ -59,7 +59,7 @@ def change_request(
     settings: SettingsDep,
 ) -> CaseDetail:
     """The requester edits the request after legal asked for changes."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     cases.update_request(session, case=case, user=user, changes=body, settings=settings)
     return case_detail(session, case)
 
@@ -67,7 +67,7 @@ def change_request(
 @router.post("/{case_id}/resubmit", response_model=CaseDetail)
 def resubmit(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail:
     """Answer a request for changes; the gate opens again."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     cases.resubmit(session, case=case, user=user)
     return case_detail(session, case)
 
@@ -77,6 +77,6 @@ def name_manager(
     case_id: int, body: ContractManagerIn, session: SessionDep, user: CurrentUser
 ) -> CaseDetail:
     """Name the contract manager (who is told by email)."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     cases.name_contract_manager(session, case=case, user=user, manager_id=body.user_id)
     return case_detail(session, case)

@@ -15,7 +15,7 @@ def record_contract(
     case_id: int, body: ContractIn, session: SessionDep, user: CurrentUser
 ) -> ContractView:
     """Record signature and contract dates; legal's signing confirmation gate opens."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     return ContractView.model_validate(
         signing.record_contract(session, case=case, user=user, contract=body)
     )
@@ -26,7 +26,7 @@ def submit_review(
     case_id: int, body: ReviewIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> ReviewView:
     """The contract manager's performance review."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     return ReviewView.model_validate(
         monitoring.submit_review(session, case=case, user=user, review=body, settings=settings)
     )
@@ -35,6 +35,6 @@ def submit_review(
 @router.post("/exit", response_model=CaseDetail)
 def start_exit(case_id: int, body: ExitIn, session: SessionDep, user: CurrentUser) -> CaseDetail:
     """The contract is ending; the closure gate opens."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     monitoring.start_exit(session, case=case, user=user, exit_in=body)
     return case_detail(session, case)

@@ -24,7 +24,7 @@ async def upload(
     """Upload a document with its OCDS document type (e.g. contractSigned)."""
     # Read one byte past the limit: enough to refuse an oversized file without holding it all.
     data = await file.read(settings.max_upload_bytes + 1)
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     document = documents.upload(
         session,
         case=case,

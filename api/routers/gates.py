@@ -15,7 +15,7 @@ def decide(
     case_id: int, gate_id: int, body: GateDecisionIn, session: SessionDep, user: CurrentUser
 ) -> GateView:
     """Approve, request changes or reject. A decided gate answers 409."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     gate = gates.decide(
         session,
         case=case,

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/cases/{case_id}", tags=["procurement"])
 @router.post("/bids", status_code=status.HTTP_201_CREATED, response_model=BidView)
 def add_bid(case_id: int, body: BidIn, session: SessionDep, user: CurrentUser) -> BidView:
     """Record a bid or quote."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     return BidView.model_validate(procurement.add_bid(session, case=case, user=user, bid=body))
 
 
@@ -22,7 +22,7 @@ def recommend(
     case_id: int, body: AwardRecommendationIn, session: SessionDep, user: CurrentUser
 ) -> CaseDetail:
     """Recommend a bid; the award-approval gate opens."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     procurement.recommend(session, case=case, user=user, recommendation=body)
     return case_detail(session, case)
 
@@ -36,6 +36,6 @@ def award_notice(
     settings: SettingsDep,
 ) -> CaseDetail:
     """Record the award notice's publication; the standstill starts."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     procurement.publish_award_notice(session, case=case, user=user, notice=body, settings=settings)
     return case_detail(session, case)

@@ -37,7 +37,8 @@ def search_lessons(
 ) -> list[LessonView]:
     """Search the lessons-learned log."""
     return [
-        LessonView.model_validate(row) for row in lessons.search(session, text=q, case_id=case_id)
+        LessonView.model_validate(row)
+        for row in lessons.search(session, reader=user, text=q, case_id=case_id)
     ]
 
 

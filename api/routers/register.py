@@ -111,14 +111,14 @@ def update_entry(
     case_id: int, body: RegisterDetailsIn, session: SessionDep, user: CurrentUser
 ) -> RegisterEntryView:
     """The contract manager supplies missing register fields."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     return register_view(register.update_details(session, case=case, user=user, details=body))
 
 
 @router.post("/cases/{case_id}/register-entry/submit", response_model=RegisterEntryView)
 def submit_entry(case_id: int, session: SessionDep, user: CurrentUser) -> RegisterEntryView:
     """Send the entry to procurement for verification."""
-    case = cases.get_for_change(session, case_id=case_id)
+    case = cases.get_for_change(session, case_id=case_id, user=user)
     return register_view(register.submit(session, case=case, user=user))
 
 

@@ -127,10 +127,15 @@ def get_visible(session: Session, *, case_id: int, user: User) -> Case:
     return case
 
 
-def get_for_change(session: Session, *, case_id: int) -> Case:
+def get_for_change(session: Session, *, case_id: int, user: User | None) -> Case:
     """One case, locked for this transaction (PostgreSQL row lock; SQLite serialises writers
-    anyway), so a decision and a stage flow cannot both act on what they read."""
-    get(session, case_id=case_id)
+    anyway), so a decision and a stage flow cannot both act on what they read. For a person
+    (`user`; None is the system), a case they may not read is not found before anything about
+    its state is said: permission comes before existence and state."""
+    if user is None:
+        get(session, case_id=case_id)
+    else:
+        get_visible(session, case_id=case_id, user=user)
     case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
     session.refresh(case)
     return case

@@ -30,9 +30,17 @@ def add(session: Session, *, user: User, lesson: LessonIn) -> Lesson:
 
 
 def search(
-    session: Session, *, text: str | None = None, case_id: int | None = None, limit: int = 100
+    session: Session,
+    *,
+    reader: User,
+    text: str | None = None,
+    case_id: int | None = None,
+    limit: int = 100,
 ) -> list[Lesson]:
-    """Lessons containing `text` (any case), or about one case, newest first."""
+    """Lessons containing `text` (any case), or about one case the reader may read (another
+    case is not found, as if it did not exist), newest first."""
+    if case_id is not None:
+        cases.get_visible(session, case_id=case_id, user=reader)
     query = select(Lesson)
     if text:
         query = query.where(col(Lesson.text).icontains(text))

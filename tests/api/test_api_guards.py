@@ -128,7 +128,7 @@ def test_a_stale_plan_cannot_reopen_a_gate_sent_back(
     with transaction(engine) as session:
         stagework.perform(
             session,
-            case=cases.get_for_change(session, case_id=case_id),
+            case=cases.get_for_change(session, case_id=case_id, user=None),
             stage=Stage.LEGAL_CONSULTATION,
             step=Step.OPEN_GATE,
             gate=GateKind.LEGAL_CONSULTATION,

@@ -209,5 +209,6 @@ def test_upload_needs_a_token_and_a_role_on_the_case(
     _, auditor_token = make_user("auditor")
     assert upload(client, case_id, auditor_token).status_code == 403
     _, stranger_token = make_user("requester")
-    assert upload(client, case_id, stranger_token).status_code == 403
+    # A case the caller may not read is not found, as if it did not exist.
+    assert upload(client, case_id, stranger_token).status_code == 404
     assert stored(engine, settings) == before

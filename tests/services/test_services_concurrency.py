@@ -72,7 +72,7 @@ def test_two_simultaneous_decisions_one_wins(
         decision = GateDecisionIn(decision="approve", contract_type="Services", key_contract=False)
         try:
             with transaction(engine) as session:
-                case = cases.get_for_change(session, case_id=case_id)
+                case = cases.get_for_change(session, case_id=case_id, user=None)
                 gate = progress.pending_gate(session, case_id=case_id)
                 if gate is None:
                     raise Conflict("no pending gate")
