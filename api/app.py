@@ -1,33 +1,15 @@
 """The FastAPI application."""
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from api import errors, pages
+from api.limits import BodyLimit
 from api.routers import cases, contract, documents, gates, procurement, records, register
 from lifecycle.settings import get_settings
-
-# Room for the multipart envelope around a document of the largest accepted size.
-FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-async def refuse_oversized_bodies(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Refuse a body declared larger than any upload may be before it is read, rather than
-    after the server has spooled it to disk."""
-    declared = request.headers.get("content-length", "")
-    limit = get_settings().max_upload_bytes + FORM_OVERHEAD_BYTES
-    if declared.isdigit() and int(declared) > limit:
-        return JSONResponse(
-            {"detail": f"the request is over {limit} bytes", "field": "file"}, status_code=413
-        )
-    return await call_next(request)
 
 
 def serve_docs_locally(app: FastAPI) -> None:
@@ -58,10 +40,11 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     serve_docs_locally(app)
-    app.middleware("http")(refuse_oversized_bodies)
     for module in (cases, gates, procurement, documents, contract, register, records):
         app.include_router(module.router)
     pages.install(app)
+    # Outermost of our middleware: bodies are bounded before any route or dependency reads them.
+    app.add_middleware(BodyLimit, upload_limit=lambda: get_settings().max_upload_bytes)
 
     @app.get("/health", tags=["system"])
     def health() -> dict[str, str]:
