@@ -9,7 +9,7 @@ from sqlmodel import Session
 from lifecycle.access import Area, may_enter
 from lifecycle.assurance import Measure
 from lifecycle.models import Case, Document, Gate, Mail, RegisterEntry, User
-from lifecycle.rules import GateKind, Role
+from lifecycle.rules import GateKind
 from lifecycle.services import (
     documents,
     flags,
@@ -269,7 +269,7 @@ def gate_view(session: Session, case: Case, gate: Gate) -> GateView:
     if gate.status == "pending":
         view.waiting_on = [
             PersonRef(id=user.id, name=user.name)
-            for user in gates.deciders(session, case=case, role=Role(gate.role))
+            for user in gates.deciders(session, case=case, kind=GateKind(gate.kind))
             if user.id is not None
         ]
     return view

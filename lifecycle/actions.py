@@ -38,6 +38,7 @@ from lifecycle.rules import (
     Stage,
     Status,
     may_decide,
+    prepared_by,
 )
 
 
@@ -77,6 +78,8 @@ class CaseState:
     contract_recorded: bool
     signed_contract_held: bool
     bids: int
+    # The case's (actor, action) audit events, oldest first: who prepared what a gate decides.
+    events: tuple[tuple[int | None, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,13 @@ def _guards(case: CaseState, person: Person) -> dict[Action, tuple[str, str]]:
     where = (case.reference, case.stage, case.status)
     manager = case.contract_manager_id
     decide = (
-        may_decide(roles, me, case.requester_id, case.pending_gate)
+        may_decide(
+            roles,
+            me,
+            case.requester_id,
+            case.pending_gate,
+            prepared_by(case.pending_gate, case.events),
+        )
         if case.pending_gate
         else "the case waits on no decision"
     )

@@ -1,6 +1,6 @@
 """The pure core: stages, routes, gates and the guards on each move. No I/O here."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -221,13 +221,50 @@ def closure_problems(facts: CaseFacts) -> list[str]:
     return [] if facts.lessons_recorded else ["no lessons-learned entry is recorded"]
 
 
-def may_decide(user_roles: Sequence[Role], user_id: int, requester_id: int, kind: GateKind) -> str:
+# What a person did on a case that a gate then decides (audit actions), in the words a refusal
+# uses. Segregation of duties as an auditor would accept it: whoever prepared what a gate
+# decides does not decide it.
+PREPARATIONS: dict[GateKind, dict[str, str]] = {
+    GateKind.AWARD_APPROVAL: {
+        "bid_recorded": "you recorded a bid in this procurement",
+        "award_recommended": "you recommended this award",
+    },
+    GateKind.SIGNING_CONFIRMATION: {"contract_recorded": "you recorded this contract"},
+    GateKind.REGISTER_VERIFICATION: {
+        "register_details_updated": "you prepared this register entry",
+        "register_submitted": "you submitted this register entry",
+    },
+    GateKind.CLOSURE: {"exit_started": "you started this contract's exit"},
+}
+
+
+def prepared_by(kind: GateKind, events: Iterable[tuple[int | None, str]]) -> dict[int, str]:
+    """From a case's (actor, action) audit events, oldest first: who prepared what a gate of
+    `kind` decides, each with the first thing they did."""
+    actions = PREPARATIONS.get(kind, {})
+    found: dict[int, str] = {}
+    for actor_id, action in events:
+        if actor_id is not None and action in actions:
+            found.setdefault(actor_id, actions[action])
+    return found
+
+
+def may_decide(
+    user_roles: Sequence[Role],
+    user_id: int,
+    requester_id: int,
+    kind: GateKind,
+    prepared: Mapping[int, str] | None = None,
+) -> str:
     """Why this user may not decide this gate, or '' when they may. Segregation of duties:
-    nobody decides a gate on a case they requested."""
+    nobody decides a gate on a case they requested, nor one on what they prepared
+    (`prepared`: who prepared it, each with what they did, from PREPARATIONS)."""
     if GATE_ROLE[kind] not in user_roles:
         return f"only the {GATE_ROLE[kind].value} role decides the {kind.value} gate"
     if user_id == requester_id:
         return "the requester of a case cannot decide its gates"
+    if prepared and user_id in prepared:
+        return f"{prepared[user_id]}, so another officer must decide it"
     return ""
 
 

@@ -18,6 +18,7 @@ from lifecycle.rules import (
     Stage,
     Status,
     may_decide,
+    prepared_by,
 )
 
 # The documents a contract manager supplies: the signed contract during signing, and for a key
@@ -111,6 +112,8 @@ class CaseState:
     register_submitted: bool = False
     documents: frozenset[str] = frozenset()
     next_review_due: date | None = None
+    # (actor, action) events that prepare a gate, oldest first: who may not decide it.
+    events: tuple[tuple[int | None, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,13 @@ def answers_changes(case: CaseState, person: Person) -> bool:
 
 
 def may_decide_gate(case: CaseState, person: Person) -> bool:
-    """Whether the case's pending gate waits on `person`: the gate's role, not their own case."""
+    """Whether the case's pending gate waits on `person`: the gate's role, not their own case,
+    not what they prepared."""
     gate = case.pending_gate
     if gate is None:
         return False
-    return not may_decide(sorted(person.roles), person.id, case.requester_id, gate.kind)
+    prepared = prepared_by(gate.kind, case.events)
+    return not may_decide(sorted(person.roles), person.id, case.requester_id, gate.kind, prepared)
 
 
 def review_window_opens(due_on: date, lead_days: int) -> date:

@@ -79,6 +79,8 @@ def case_state(detail: views.CaseDetail) -> CaseState:
         contract_recorded=detail.contract_details is not None,
         signed_contract_held=any(d.document_type == "contractSigned" for d in detail.documents),
         bids=len(detail.bids),
+        # Who did what, oldest first: the guards find who prepared what a gate decides.
+        events=tuple((event.actor_id, event.action) for event in detail.timeline),
     )
 
 

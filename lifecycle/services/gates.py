@@ -80,7 +80,7 @@ def open_(session: Session, *, case: Case, kind: GateKind, settings: Settings) -
         key=f"gate:{gate.id}:opened",
         case=case,
         notification=Notification.GATE_OPENED,
-        to=deciders(session, case=case, role=GATE_ROLE[kind]),
+        to=deciders(session, case=case, kind=kind),
         gate_label=GATE_LABELS[kind],
         role=gate.role,
         due_on=gate.due_on.isoformat(),
@@ -109,7 +109,14 @@ def decide(
             f"at {gate.decided_at:%Y-%m-%d %H:%M} UTC"
         )
     assert user.id is not None
-    refusal = may_decide(users.roles_of(user), user.id, case.requester_id, kind)
+    assert case.id is not None
+    refusal = may_decide(
+        users.roles_of(user),
+        user.id,
+        case.requester_id,
+        kind,
+        progress.preparers(session, case_id=case.id, kind=kind),
+    )
     if refusal:
         raise Forbidden(refusal)
     if decision.decision not in ALLOWED_DECISIONS[kind]:
@@ -265,9 +272,16 @@ def _who_answers_changes(session: Session, *, case: Case, kind: GateKind) -> lis
     return [people.requester]
 
 
-def deciders(session: Session, *, case: Case, role: Role) -> list[User]:
-    """Who may decide a gate of `role` on this case: holders of the role, not its requester."""
-    return [user for user in users.with_role(session, role=role) if user.id != case.requester_id]
+def deciders(session: Session, *, case: Case, kind: GateKind) -> list[User]:
+    """Who may decide a gate of `kind` on this case: holders of its role, not the case's
+    requester, and nobody who prepared what it decides."""
+    assert case.id is not None
+    prepared = progress.preparers(session, case_id=case.id, kind=kind)
+    return [
+        user
+        for user in users.with_role(session, role=GATE_ROLE[kind])
+        if user.id != case.requester_id and user.id not in prepared
+    ]
 
 
 def remind_overdue(session: Session, *, settings: Settings) -> int:
@@ -285,7 +299,7 @@ def remind_overdue(session: Session, *, settings: Settings) -> int:
             "opened_on": clock.london_date(gate.opened_at).isoformat(),
             "due_on": gate.due_on.isoformat(),
         }
-        people = deciders(session, case=case, role=Role(gate.role))
+        people = deciders(session, case=case, kind=GateKind(gate.kind))
         escalate_from = add_working_days(gate.due_on, settings.gate_escalation_working_days)
         for key, to in (
             (f"gate:{gate.id}:reminder", people),

@@ -7,8 +7,18 @@ from sqlmodel import Session, col, select
 from lifecycle import clock
 from lifecycle.errors import Conflict
 from lifecycle.guards import stage_conflict
-from lifecycle.models import Case, Contract, Document, Gate, Lesson, RegisterEntry, utcnow
+from lifecycle.models import (
+    AuditEvent,
+    Case,
+    Contract,
+    Document,
+    Gate,
+    Lesson,
+    RegisterEntry,
+    utcnow,
+)
 from lifecycle.rules import (
+    PREPARATIONS,
     CaseFacts,
     Decision,
     GateKind,
@@ -19,6 +29,7 @@ from lifecycle.rules import (
     entry_problems,
     needs_standstill,
     next_stage,
+    prepared_by,
     register_missing,
     stage_path,
 )
@@ -178,3 +189,14 @@ def latest(session: Session, *, case_id: int, kind: GateKind) -> Gate | None:
         .where(Gate.case_id == case_id, Gate.kind == kind.value)
         .order_by(col(Gate.round).desc())
     ).first()
+
+
+def preparers(session: Session, *, case_id: int, kind: GateKind) -> dict[int, str]:
+    """Who prepared what a gate of `kind` on this case decides, each with what they did."""
+    actions = list(PREPARATIONS.get(kind, {}))
+    rows = session.exec(
+        select(AuditEvent.actor_id, AuditEvent.action)
+        .where(AuditEvent.case_id == case_id, col(AuditEvent.action).in_(actions))
+        .order_by(col(AuditEvent.id))
+    ).all()
+    return prepared_by(kind, rows)

@@ -14,8 +14,17 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from lifecycle import clock
-from lifecycle.models import Case, Contract, Document, Gate, RegisterEntry, User
-from lifecycle.rules import GATE_ROLE, Decision, GateKind, Role, Route, Stage, Status
+from lifecycle.models import AuditEvent, Case, Contract, Document, Gate, RegisterEntry, User
+from lifecycle.rules import (
+    GATE_ROLE,
+    PREPARATIONS,
+    Decision,
+    GateKind,
+    Role,
+    Route,
+    Stage,
+    Status,
+)
 from lifecycle.services import users
 from lifecycle.settings import Settings
 from lifecycle.worklist import (
@@ -60,7 +69,30 @@ def _facts() -> Any:
     )
 
 
-def _state(row: Sequence[Any], documents: frozenset[str] = frozenset()) -> CaseState:
+def _preparations(
+    session: Session, *, case_ids: list[int]
+) -> dict[int, tuple[tuple[int | None, str], ...]]:
+    """For each of these cases, the (actor, action) events that prepare a gate, oldest first:
+    who may not decide what they prepared."""
+    if not case_ids:
+        return {}
+    actions = sorted({action for kinds in PREPARATIONS.values() for action in kinds})
+    rows = session.execute(
+        select(col(AuditEvent.case_id), col(AuditEvent.actor_id), col(AuditEvent.action))
+        .where(col(AuditEvent.case_id).in_(case_ids), col(AuditEvent.action).in_(actions))
+        .order_by(col(AuditEvent.id))
+    ).all()
+    found: dict[int, list[tuple[int | None, str]]] = {}
+    for case_id, actor_id, action in rows:
+        found.setdefault(case_id, []).append((actor_id, action))
+    return {case_id: tuple(events) for case_id, events in found.items()}
+
+
+def _state(
+    row: Sequence[Any],
+    documents: frozenset[str] = frozenset(),
+    events: tuple[tuple[int | None, str], ...] = (),
+) -> CaseState:
     """One row of `_facts` as plain values."""
     case, gate, entry_status, next_review_due, approved = row
     assert case.id is not None
@@ -86,6 +118,7 @@ def _state(row: Sequence[Any], documents: frozenset[str] = frozenset()) -> CaseS
         register_submitted=entry_status == "submitted",
         documents=documents,
         next_review_due=next_review_due,
+        events=events,
     )
 
 
@@ -179,10 +212,15 @@ def for_person(session: Session, *, me: User, settings: Settings, limit: int = L
             rows[row[0].id] = row
     managed = [case_id for case_id, row in rows.items() if row[0].contract_manager_id == me.id]
     documents = _documents(session, case_ids=managed)
+    gated = [case_id for case_id, row in rows.items() if row[1] is not None]
+    preparations = _preparations(session, case_ids=gated)
     person = Person(id=me.id, roles=frozenset(users.roles_of(me)))
     found_work = worklist(
         person,
-        (_state(row, documents.get(case_id, frozenset())) for case_id, row in rows.items()),
+        (
+            _state(row, documents.get(case_id, frozenset()), preparations.get(case_id, ()))
+            for case_id, row in rows.items()
+        ),
         today=clock.today(),
         review_lead_days=settings.review_reminder_lead_days,
         limit=limit,

@@ -181,3 +181,36 @@ def test_overdue_gates_are_reminded_then_escalated_once(
     assert count >= 2
     escalation = [mail for mail in reminders if mail.key.endswith(":escalation")]
     assert len(escalation) == 1 and admin.email in escalation[0].recipients
+
+
+def test_whoever_prepared_the_award_cannot_approve_it(walk: Walk, engine: Engine) -> None:
+    """The officer who recorded the bids and recommended the award is refused in words and
+    is not among those the gate waits on; a colleague approves."""
+    case_id = walk.raise_case()
+    assert walk.decide(case_id, walk.legal, APPROVE_LEGAL).status_code == 200
+    bid_id = walk.bids(case_id, 1)[0]
+    walk.ok(
+        "post",
+        f"/cases/{case_id}/award-recommendation",
+        walk.approver,
+        json={"bid_id": bid_id, "rationale": "Best value"},
+    )
+    refused = walk.decide(case_id, walk.approver, {"decision": "approve"})
+    assert refused.status_code == 403
+    assert (
+        refused.json()["detail"] == "you recommended this award, so another officer must decide it"
+    )
+    recorded = walk.decide(case_id, walk.buyer, {"decision": "approve"})
+    assert recorded.status_code == 403
+    assert recorded.json()["detail"].startswith("you recorded a bid in this procurement")
+    gate = walk.gate(case_id)
+    assert gate["kind"] == "award_approval" and gate["status"] == "pending"
+    with Session(engine) as session:
+        assert (
+            session.exec(
+                select(func.count())
+                .select_from(Gate)
+                .where(Gate.decision.is_not(None), Gate.kind == "award_approval")
+            ).one()
+            == 0
+        )  # type: ignore[union-attr]

@@ -162,7 +162,7 @@ def test_rerunning_flows_after_every_step_changes_nothing(
     steps.ok(
         "put",
         f"/cases/{case_id}/contract",
-        legal_token,
+        buyer_token,  # legal confirms the signing, so another officer records the contract
         json={
             "start_date": start.isoformat(),
             "end_date": (start + timedelta(days=365)).isoformat(),

@@ -186,7 +186,8 @@ def test_above_threshold_key_contract_from_request_to_closure(
         "supplier_signed_on": after.isoformat(),
         "council_signed_on": after.isoformat(),
     }
-    response = client.put(f"/cases/{case_id}/contract", json=contract, headers=as_(legal_token))
+    # Legal confirms the signing, so procurement records the contract (segregation of duties).
+    response = client.put(f"/cases/{case_id}/contract", json=contract, headers=as_(buyer_token))
     assert response.status_code == 200, response.text
     run_flows()
     gate = client.get(f"/cases/{case_id}", headers=as_(legal_token)).json()["pending_gate"]

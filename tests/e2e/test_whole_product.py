@@ -74,6 +74,10 @@ def test_one_case_through_all_seven_stages(
         role: product.create_user(f"{role.title()} Person", f"{role}@council.example", role)
         for role in ("requester", "legal", "procurement", "contract_manager", "auditor")
     }
+    # A second procurement officer approves the award the first one prepared (four eyes).
+    people["approver"] = product.create_user(
+        "Approver Person", "approver@council.example", "procurement"
+    )
     api = {role: Api(product.url, token) for role, (_, token) in people.items()}
     email = {role: f"{role}@council.example" for role in people}
     assert api["auditor"].get("/me").json()["roles"] == ["auditor"]
@@ -152,7 +156,7 @@ def test_one_case_through_all_seven_stages(
     gate = wait_until(
         lambda: pending_gate(api["procurement"], case_id, "award_approval"), what="the award gate"
     )
-    decide(api["procurement"], case_id, gate)
+    decide(api["approver"], case_id, gate)
     notice = api["procurement"].post(
         f"/cases/{case_id}/award-notice", json={"published_on": today.isoformat()}
     )
@@ -179,7 +183,8 @@ def test_one_case_through_all_seven_stages(
         "supplier_signed_on": now.isoformat(),
         "council_signed_on": now.isoformat(),
     }
-    response = api["legal"].put(f"/cases/{case_id}/contract", json=contract)
+    # Procurement records the contract; legal, who did not, confirms the signing.
+    response = api["procurement"].put(f"/cases/{case_id}/contract", json=contract)
     assert response.status_code == 200, response.text
     gate = wait_until(
         lambda: pending_gate(api["legal"], case_id, "signing_confirmation"), what="the signing gate"
@@ -271,7 +276,7 @@ def test_one_case_through_all_seven_stages(
     ]
     assert decisions == [
         ("legal_consultation", "Legal Person"),
-        ("award_approval", "Procurement Person"),
+        ("award_approval", "Approver Person"),
         ("signing_confirmation", "Legal Person"),
         ("register_verification", "Procurement Person"),
         ("closure", "Procurement Person"),

@@ -172,12 +172,14 @@ def test_one_case_through_every_stage_with_the_page_forms(
         **date_fields("supplier_signed_on", after),
         **date_fields("council_signed_on", after),
     }
-    wrong = page.refused(legal, "/contract", {**dates, "start_date-month": "13"})
+    # Procurement records the contract; legal, who did not, confirms the signing.
+    wrong = page.refused(buyer, "/contract", {**dates, "start_date-month": "13"})
     assert wrong.status_code == 422
     assert 'href="#start_date"' in wrong.text and "Start date must be a real date" in wrong.text
     assert 'name="start_date-month" type="text" value="13"' in wrong.text
-    assert "Contract recorded" in page.post(legal, "/contract", dates)
+    assert "Contract recorded" in page.post(buyer, "/contract", dates)
     run_flows()
+    assert "/decision" not in buyer.get(page.url).text  # who recorded it does not confirm it
     assert "Decision recorded: approved" in page.decide(legal, "approve")
     run_flows()
 

@@ -220,7 +220,8 @@ def test_the_contract_manager_sees_documents_register_details_and_reviews(
         "supplier_signed_on": today.isoformat(),
         "council_signed_on": today.isoformat(),
     }
-    call(client, "PUT", f"/cases/{case_id}/contract", legal_token, json=contract)
+    # Legal confirms the signing, so procurement records the contract (segregation of duties).
+    call(client, "PUT", f"/cases/{case_id}/contract", buyer_token, json=contract)
     run_flows()
     decide(client, legal_token, case_id, decision="approve")
     run_flows()

@@ -296,7 +296,7 @@ def test_a_contract_reaches_the_register_through_the_lifecycle(
     ok(
         "put",
         f"/cases/{case['id']}/contract",
-        legal,
+        buyer,  # legal confirms the signing, so another officer records the contract
         json={
             "start_date": start.isoformat(),
             "end_date": (start + timedelta(days=365)).isoformat(),
