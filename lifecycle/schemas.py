@@ -15,6 +15,11 @@ from pydantic import (
 from lifecycle.rules import Category, Decision
 
 MAX_PENCE = 100_000_000_000_00  # 100bn GBP: anything larger is a typing error, not a purchase
+# Dates a council's purchase can carry: anything outside is a typing error, and a date near
+# 9999-12-31 would overflow the arithmetic that schedules reviews after it.
+EARLIEST_DATE = date(1990, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+Day = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 
 # One line of text: no control characters at all (a line break in a title would reach mail
 # bodies and CSV cells; a NUL is refused by PostgreSQL). Longer text keeps tabs and line breaks.
@@ -57,7 +62,7 @@ class PurchaseRequestIn(Strict):
     department: Text
     estimated_value_pence: PositivePence
     irrecoverable_vat_pence: Pence = 0
-    needed_by: date
+    needed_by: Day
     contract_required: bool
 
     # Field validators (not a model validator) so the error's location names the field.
@@ -86,7 +91,7 @@ class PurchaseRequestChanges(Strict):
     department: Text | None = None
     estimated_value_pence: PositivePence | None = None
     irrecoverable_vat_pence: Pence | None = None
-    needed_by: date | None = None
+    needed_by: Day | None = None
 
     def changes(self) -> dict[str, Any]:
         """Only the fields the requester sent."""
@@ -133,16 +138,16 @@ class AwardRecommendationIn(Strict):
 class AwardNoticeIn(Strict):
     """The day the award notice (UK6) was published; the standstill counts from that day."""
 
-    published_on: date
+    published_on: Day
 
 
 class ContractIn(Strict):
     """The signed contract's dates, and a reason when it was signed on or after its start."""
 
-    start_date: date
-    end_date: date
-    supplier_signed_on: date
-    council_signed_on: date
+    start_date: Day
+    end_date: Day
+    supplier_signed_on: Day
+    council_signed_on: Day
     late_signing_reason: OptionalText = ""
 
     @field_validator("end_date")
@@ -165,7 +170,7 @@ class RegisterDetailsIn(Strict):
     """The Transparency Code fields a contract manager supplies or corrects."""
 
     supplier_registration_number: RegistrationNumber | None = None
-    review_date: date | None = None
+    review_date: Day | None = None
     procurement_process: Text | None = None
     description: LongText | None = None
 
@@ -186,8 +191,8 @@ class KpiIn(Strict):
 class ReviewIn(Strict):
     """A performance review for one period."""
 
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
     rag: Annotated[str, StringConstraints(pattern="^(red|amber|green)$")]
     kpis: list[KpiIn] = Field(default_factory=list, max_length=50)
     notes: OptionalText = ""
@@ -206,7 +211,7 @@ class ExitIn(Strict):
     """Why and when the contract ends."""
 
     reason: Annotated[str, StringConstraints(pattern="^(expired|terminated|not_renewed)$")]
-    ended_on: date
+    ended_on: Day
     notes: OptionalText = ""
 
 
@@ -229,10 +234,10 @@ class RegisterFilter(Strict):
     q: SearchText | None = None
     department: SearchText | None = None
     supplier: SearchText | None = None
-    start_from: date | None = None
-    start_to: date | None = None
-    end_from: date | None = None
-    end_to: date | None = None
+    start_from: Day | None = None
+    start_to: Day | None = None
+    end_from: Day | None = None
+    end_to: Day | None = None
     min_value_pence: Pence | None = None
     max_value_pence: Pence | None = None
     sort: RegisterSort = "reference"

@@ -75,8 +75,14 @@ def _pydantic_message(error: Any, name: str, labels: dict[str, str]) -> str:
     if kind.startswith("date"):
         return f"{label} must be a real date"
     if kind in ("greater_than", "greater_than_equal"):
-        return f"{label} must be more than {context.get('gt', context.get('ge'))}"
+        bound = context.get("ge", context.get("gt"))
+        if isinstance(bound, date):
+            return f"{label} must be on or after {bound.day} {bound:%B %Y}"
+        return f"{label} must be more than {bound}"
     if kind in ("less_than", "less_than_equal"):
+        bound = context.get("le", context.get("lt"))
+        if isinstance(bound, date):
+            return f"{label} must be on or before {bound.day} {bound:%B %Y}"
         return f"{label} is too large"
     if kind in ("enum", "literal_error"):
         return f"Select {label.lower()}"

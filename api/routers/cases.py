@@ -29,7 +29,7 @@ def list_cases(
     status: Status | None = None,
     waiting_on_me: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[CaseSummary]:
     """Cases, newest first; `waiting_on_me` keeps those whose gate you decide."""
     rows = cases.list_(
