@@ -1,10 +1,11 @@
 """Domain errors to HTTP, in one place."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
 from api.pages.errors import domain_error_page, error_page, is_page
+from api.refusals import Refusal, refusal_response
 from lifecycle.errors import DomainError, Unauthenticated
 
 
@@ -15,11 +16,9 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     page = domain_error_page(request, exc)
     if page is not None:
         return page
-    body: dict[str, object] = {"detail": exc.message}
-    if exc.field:
-        body["field"] = exc.field
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    refusal = Refusal(detail=exc.message, field=exc.field or None)
+    return refusal_response(exc.status_code, refusal, headers)
 
 
 RACE_LOST = "this conflicts with a change made at the same moment; read and retry"
@@ -34,7 +33,7 @@ async def integrity_error(request: Request, exc: Exception) -> Response:
             "Someone else changed this at the same moment, so nothing you sent was saved. "
             "Go back, reload the page and try again.",
         )
-    return JSONResponse({"detail": RACE_LOST}, status_code=409)
+    return refusal_response(409, Refusal(detail=RACE_LOST))
 
 
 def install(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from api.pages.web import BadCsrfToken, Page, SignInRequired, sign_in_url
+from api.refusals import http_refusal, validation_refusal
 from lifecycle.errors import DomainError
 from lifecycle.settings import get_settings
 
@@ -66,17 +67,13 @@ def domain_error_page(request: Request, exc: DomainError) -> HTMLResponse | None
 
 
 async def not_found_page(request: Request, exc: Exception) -> Response:
-    """Unknown page addresses, and addresses whose id is not a number."""
+    """Unknown page addresses, and addresses whose id is not a number; for the API, the same
+    refusals in its error shape."""
     if not is_page(request):
-        from fastapi.exception_handlers import (
-            http_exception_handler,
-            request_validation_exception_handler,
-        )
-
         if isinstance(exc, RequestValidationError):
-            return await request_validation_exception_handler(request, exc)
+            return validation_refusal(request, exc)
         assert isinstance(exc, HTTPException)
-        return await http_exception_handler(request, exc)
+        return http_refusal(exc)
     status_code = exc.status_code if isinstance(exc, HTTPException) else 404
     return error_page(
         request, status_code, "Check the address, or go back to the page you came from."

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.refusals import ABOUT_A_CASE, CHANGE_TO_A_CASE, CHANGE_WITH_BODY, SIGNED_IN, answers
 from api.views import CaseDetail, CaseSummary, case_detail, case_summary
 from lifecycle.rules import Stage, Status
 from lifecycle.schemas import ContractManagerIn, PurchaseRequestChanges, PurchaseRequestIn
@@ -13,7 +14,12 @@ from lifecycle.services import cases
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseSummary)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseSummary,
+    responses=answers(400, 401, 403, 413, 422),
+)
 def raise_request(
     body: PurchaseRequestIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> CaseSummary:
@@ -21,7 +27,7 @@ def raise_request(
     return case_summary(cases.create(session, requester=user, request=body, settings=settings))
 
 
-@router.get("", response_model=list[CaseSummary])
+@router.get("", response_model=list[CaseSummary], responses=answers(*SIGNED_IN))
 def list_cases(
     session: SessionDep,
     user: CurrentUser,
@@ -44,13 +50,17 @@ def list_cases(
     return [case_summary(case) for case in rows]
 
 
-@router.get("/{case_id}", response_model=CaseDetail)
+@router.get("/{case_id}", response_model=CaseDetail, responses=answers(*ABOUT_A_CASE))
 def read_case(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail:
     """A case with its gates, timeline, documents and flow runs."""
     return case_detail(session, cases.get_visible(session, case_id=case_id, user=user))
 
 
-@router.patch("/{case_id}/request", response_model=CaseDetail)
+@router.patch(
+    "/{case_id}/request",
+    response_model=CaseDetail,
+    responses=answers(*CHANGE_WITH_BODY),
+)
 def change_request(
     case_id: int,
     body: PurchaseRequestChanges,
@@ -64,7 +74,11 @@ def change_request(
     return case_detail(session, case)
 
 
-@router.post("/{case_id}/resubmit", response_model=CaseDetail)
+@router.post(
+    "/{case_id}/resubmit",
+    response_model=CaseDetail,
+    responses=answers(*CHANGE_TO_A_CASE),
+)
 def resubmit(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail:
     """Answer a request for changes; the gate opens again."""
     case = cases.get_for_change(session, case_id=case_id, user=user)
@@ -72,7 +86,11 @@ def resubmit(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail
     return case_detail(session, case)
 
 
-@router.put("/{case_id}/contract-manager", response_model=CaseDetail)
+@router.put(
+    "/{case_id}/contract-manager",
+    response_model=CaseDetail,
+    responses=answers(*CHANGE_WITH_BODY),
+)
 def name_manager(
     case_id: int, body: ContractManagerIn, session: SessionDep, user: CurrentUser
 ) -> CaseDetail:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.refusals import CHANGE_WITH_BODY, answers
 from api.views import CaseDetail, ContractView, ReviewView, case_detail
 from lifecycle.schemas import ContractIn, ExitIn, ReviewIn
 from lifecycle.services import cases, monitoring, signing
@@ -10,7 +11,7 @@ from lifecycle.services import cases, monitoring, signing
 router = APIRouter(prefix="/cases/{case_id}", tags=["contract"])
 
 
-@router.put("/contract", response_model=ContractView)
+@router.put("/contract", response_model=ContractView, responses=answers(*CHANGE_WITH_BODY))
 def record_contract(
     case_id: int, body: ContractIn, session: SessionDep, user: CurrentUser
 ) -> ContractView:
@@ -21,7 +22,12 @@ def record_contract(
     )
 
 
-@router.post("/reviews", status_code=status.HTTP_201_CREATED, response_model=ReviewView)
+@router.post(
+    "/reviews",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReviewView,
+    responses=answers(*CHANGE_WITH_BODY),
+)
 def submit_review(
     case_id: int, body: ReviewIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> ReviewView:
@@ -32,7 +38,7 @@ def submit_review(
     )
 
 
-@router.post("/exit", response_model=CaseDetail)
+@router.post("/exit", response_model=CaseDetail, responses=answers(*CHANGE_WITH_BODY))
 def start_exit(case_id: int, body: ExitIn, session: SessionDep, user: CurrentUser) -> CaseDetail:
     """The contract is ending; the closure gate opens."""
     case = cases.get_for_change(session, case_id=case_id, user=user)

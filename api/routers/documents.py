@@ -5,13 +5,22 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.refusals import ABOUT_A_CASE, CHANGE_TO_A_CASE, answers
 from api.views import DocumentView, document_view
 from lifecycle.services import cases, documents
+
+# Every type the repository keeps, so every type a download can be.
+TYPES = sorted(documents.ACCEPTED_TYPES)
 
 router = APIRouter(prefix="/cases/{case_id}/documents", tags=["documents"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=DocumentView)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DocumentView,
+    responses=answers(400, *CHANGE_TO_A_CASE, 415),
+)
 async def upload(
     case_id: int,
     session: SessionDep,
@@ -39,7 +48,24 @@ async def upload(
     return document_view(document)
 
 
-@router.get("/{document_id}")
+@router.get(
+    "/{document_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The document's bytes, in the type it was uploaded as",
+            "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in TYPES},
+            "headers": {
+                "X-Content-SHA256": {
+                    "description": "The SHA-256 the bytes were checked against",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        # 409: the stored file no longer matches its SHA-256, so it is not served.
+        **answers(*ABOUT_A_CASE, 409),
+    },
+)
 def download(
     case_id: int,
     document_id: int,

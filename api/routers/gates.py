@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, SessionDep
+from api.refusals import CHANGE_WITH_BODY, answers
 from api.views import GateView, gate_view
 from lifecycle.schemas import GateDecisionIn
 from lifecycle.services import cases, gates
@@ -10,7 +11,7 @@ from lifecycle.services import cases, gates
 router = APIRouter(prefix="/cases/{case_id}/gates", tags=["gates"])
 
 
-@router.post("/{gate_id}/decision", response_model=GateView)
+@router.post("/{gate_id}/decision", response_model=GateView, responses=answers(*CHANGE_WITH_BODY))
 def decide(
     case_id: int, gate_id: int, body: GateDecisionIn, session: SessionDep, user: CurrentUser
 ) -> GateView:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.refusals import CHANGE_WITH_BODY, answers
 from api.views import BidView, CaseDetail, case_detail
 from lifecycle.schemas import AwardNoticeIn, AwardRecommendationIn, BidIn
 from lifecycle.services import cases, procurement
@@ -10,14 +11,23 @@ from lifecycle.services import cases, procurement
 router = APIRouter(prefix="/cases/{case_id}", tags=["procurement"])
 
 
-@router.post("/bids", status_code=status.HTTP_201_CREATED, response_model=BidView)
+@router.post(
+    "/bids",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BidView,
+    responses=answers(*CHANGE_WITH_BODY),
+)
 def add_bid(case_id: int, body: BidIn, session: SessionDep, user: CurrentUser) -> BidView:
     """Record a bid or quote."""
     case = cases.get_for_change(session, case_id=case_id, user=user)
     return BidView.model_validate(procurement.add_bid(session, case=case, user=user, bid=body))
 
 
-@router.post("/award-recommendation", response_model=CaseDetail)
+@router.post(
+    "/award-recommendation",
+    response_model=CaseDetail,
+    responses=answers(*CHANGE_WITH_BODY),
+)
 def recommend(
     case_id: int, body: AwardRecommendationIn, session: SessionDep, user: CurrentUser
 ) -> CaseDetail:
@@ -27,7 +37,7 @@ def recommend(
     return case_detail(session, case)
 
 
-@router.post("/award-notice", response_model=CaseDetail)
+@router.post("/award-notice", response_model=CaseDetail, responses=answers(*CHANGE_WITH_BODY))
 def award_notice(
     case_id: int,
     body: AwardNoticeIn,

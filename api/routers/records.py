@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, require
+from api.refusals import ABOUT_A_CASE, SIGNED_IN, answers
 from api.views import (
     LessonView,
     MailView,
@@ -15,6 +16,7 @@ from api.views import (
     user_view,
 )
 from lifecycle.access import Area, may_enter
+from lifecycle.models import MAX_ID
 from lifecycle.schemas import LessonIn
 from lifecycle.services import assurance as assurance_service
 from lifecycle.services import history, lessons, users
@@ -22,13 +24,18 @@ from lifecycle.services import history, lessons, users
 router = APIRouter(tags=["records"])
 
 
-@router.post("/lessons", status_code=status.HTTP_201_CREATED, response_model=LessonView)
+@router.post(
+    "/lessons",
+    status_code=status.HTTP_201_CREATED,
+    response_model=LessonView,
+    responses=answers(400, 401, 403, 404, 413, 422),
+)
 def add_lesson(body: LessonIn, session: SessionDep, user: CurrentUser) -> LessonView:
     """Log a lesson learned, optionally about a case."""
     return LessonView.model_validate(lessons.add(session, user=user, lesson=body))
 
 
-@router.get("/lessons", response_model=list[LessonView])
+@router.get("/lessons", response_model=list[LessonView], responses=answers(*ABOUT_A_CASE))
 def search_lessons(
     session: SessionDep,
     user: CurrentUser,
@@ -42,12 +49,13 @@ def search_lessons(
     ]
 
 
-@router.get("/outbox/mail", response_model=list[MailView])
+@router.get("/outbox/mail", response_model=list[MailView], responses=answers(*SIGNED_IN))
 def list_mail(
     session: SessionDep,
     user: CurrentUser,
     status: Annotated[str | None, Query(pattern="^(pending|sent|failed|cancelled)$")] = None,
-    case_id: int | None = None,
+    # A filter, not a lookup: bounded here so it never reaches a query the database refuses.
+    case_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[MailView]:
     """Mail in the outbox: all of it for admins and auditors, your own for everyone else."""
     everyone = may_enter(users.roles_of(user), Area.READ_ALL_MAIL)
@@ -57,7 +65,7 @@ def list_mail(
     return [mail_view(row, reader=user) for row in rows]
 
 
-@router.get("/assurance", response_model=list[MeasureView])
+@router.get("/assurance", response_model=list[MeasureView], responses=answers(401, 403))
 def assurance(session: SessionDep, user: CurrentUser, settings: SettingsDep) -> list[MeasureView]:
     """The internal-audit view: how far each of the audit's fixes holds, with the cases that
     fall short."""
@@ -67,13 +75,13 @@ def assurance(session: SessionDep, user: CurrentUser, settings: SettingsDep) -> 
     ]
 
 
-@router.get("/me", response_model=UserView)
+@router.get("/me", response_model=UserView, responses=answers(401))
 def me(user: CurrentUser) -> UserView:
     """Who the token belongs to."""
     return user_view(user)
 
 
-@router.get("/users", response_model=list[UserView])
+@router.get("/users", response_model=list[UserView], responses=answers(401, 403))
 def list_users(session: SessionDep, user: CurrentUser) -> list[UserView]:
     """Every user (admins and auditors)."""
     require(user, Area.READ_USERS)

@@ -1,19 +1,18 @@
 """The contract register: the manager's entry, and the public register (JSON and CSV)."""
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.deps import CurrentUser, SessionDep, get_session
+from api.refusals import CHANGE_TO_A_CASE, CHANGE_WITH_BODY, answers
 from api.views import RegisterEntryView, register_view
-from lifecycle.errors import Invalid
 from lifecycle.schemas import (
     MAX_PENCE,
     RegisterDetailsIn,
@@ -31,33 +30,7 @@ StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 CSV_BATCH = 500
 
 
-def _refusal(errors: Any) -> Invalid:
-    """The first validation error as a domain refusal: it names the field and never repeats
-    what was sent (the public register takes input from anyone)."""
-    first = errors[0] if errors else {"loc": (), "msg": "the query is not valid"}
-    field = str(first["loc"][-1]) if first["loc"] else "query"
-    return Invalid(f"{field}: {first['msg']}", field=field)
-
-
-class PlainRefusalRoute(APIRoute):
-    """A route whose bad query parameters are refused as a domain error (field and message)
-    rather than FastAPI's list, which echoes the input back."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """FastAPI's handler, with validation errors turned into `Invalid`."""
-        handle = super().get_route_handler()
-
-        async def refuse_plainly(request: Request) -> Response:
-            """Run the route; a query FastAPI cannot validate is refused in our words."""
-            try:
-                return await handle(request)
-            except RequestValidationError as exc:
-                raise _refusal(exc.errors()) from None
-
-        return refuse_plainly
-
-
-public = APIRouter(tags=["register"], route_class=PlainRefusalRoute)
+public = APIRouter(tags=["register"])
 
 Money = Annotated[int | None, Query(ge=0, le=MAX_PENCE, description="Whole-life value in pence")]
 
@@ -98,7 +71,8 @@ def register_filter(
             order=order,
         )
     except ValidationError as exc:
-        raise _refusal(exc.errors(include_input=False, include_url=False)) from None
+        # A rule across fields (a range the wrong way round): refused like any bad query.
+        raise RequestValidationError(exc.errors(include_input=False)) from None
 
 
 FilterDep = Annotated[RegisterFilter, Depends(register_filter)]
@@ -106,7 +80,11 @@ FilterDep = Annotated[RegisterFilter, Depends(register_filter)]
 MAX_OFFSET = 10_000_000
 
 
-@router.patch("/cases/{case_id}/register-entry", response_model=RegisterEntryView)
+@router.patch(
+    "/cases/{case_id}/register-entry",
+    response_model=RegisterEntryView,
+    responses=answers(*CHANGE_WITH_BODY),
+)
 def update_entry(
     case_id: int, body: RegisterDetailsIn, session: SessionDep, user: CurrentUser
 ) -> RegisterEntryView:
@@ -115,14 +93,18 @@ def update_entry(
     return register_view(register.update_details(session, case=case, user=user, details=body))
 
 
-@router.post("/cases/{case_id}/register-entry/submit", response_model=RegisterEntryView)
+@router.post(
+    "/cases/{case_id}/register-entry/submit",
+    response_model=RegisterEntryView,
+    responses=answers(*CHANGE_TO_A_CASE),
+)
 def submit_entry(case_id: int, session: SessionDep, user: CurrentUser) -> RegisterEntryView:
     """Send the entry to procurement for verification."""
     case = cases.get_for_change(session, case_id=case_id, user=user)
     return register_view(register.submit(session, case=case, user=user))
 
 
-@public.get("/register", response_model=list[RegisterEntryView])
+@public.get("/register", response_model=list[RegisterEntryView], responses=answers(422))
 def public_register(
     session: SessionDep,
     filters: FilterDep,
@@ -138,7 +120,17 @@ def public_register(
     return [register_view(entry) for entry in rows]
 
 
-@public.get("/register.csv", response_class=StreamingResponse)
+@public.get(
+    "/register.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The Transparency Code CSV, a header row then one row per contract",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **answers(422),
+    },
+)
 def public_register_csv(session: StreamingSessionDep, filters: FilterDep) -> StreamingResponse:
     """The published register as the Transparency Code CSV, optionally filtered and sorted,
     streamed in batches so memory stays flat however long the register grows."""

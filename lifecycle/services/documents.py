@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle.codelists import document_types
 from lifecycle.db import get_row
-from lifecycle.errors import DomainError, Forbidden, Invalid, NotFound
+from lifecycle.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from lifecycle.guards import upload_conflict, upload_refusal
 from lifecycle.models import Case, Document, User
 from lifecycle.rules import Status
@@ -101,7 +101,7 @@ def upload(
     if magic is None:
         accepted = ", ".join(sorted(ACCEPTED_TYPES))
         raise UnsupportedType(
-            f"{content_type!r} is not accepted; send one of {accepted}", field="file"
+            f"this type of file is not accepted; send one of {accepted}", field="file"
         )
     if not data.startswith(magic) or (content_type == "text/plain" and not _is_utf8(data)):
         raise UnsupportedType(f"the file's content is not {content_type}", field="file")
@@ -161,5 +161,8 @@ def read(settings: Settings, document: Document) -> bytes:
     """The document's bytes, checked against its digest."""
     data = blob_path(settings, document.sha256).read_bytes()
     if hashlib.sha256(data).hexdigest() != document.sha256:
-        raise DomainError(f"document {document.id} does not match its SHA-256")
+        raise Conflict(
+            f"the stored file of document {document.id} no longer matches its SHA-256, so it "
+            "is not served: it has been altered or damaged"
+        )
     return data
