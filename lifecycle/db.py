@@ -10,6 +10,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from lifecycle import models  # noqa: F401  (registers the tables)
 from lifecycle.models import MAX_ID
+from lifecycle.schema import migrate
 from lifecycle.settings import get_settings
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -43,11 +44,11 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    """The process-wide engine from settings, with the schema created."""
+    """The process-wide engine from settings, with the database migrated to the newest schema."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.sqlalchemy_url)
-    SQLModel.metadata.create_all(engine)
+    migrate(engine)
     return engine
 
 
