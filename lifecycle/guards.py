@@ -173,6 +173,17 @@ def exit_refusal(user_id: int | None, roles: Sequence[Role], manager_id: int | N
     return "only the contract manager or procurement start the exit"
 
 
+def exit_date_problem(ended_on: date, start_date: date, today: date, reason: str) -> str:
+    """A contract has ended by the day its exit is recorded (else the public register shows an
+    ended contract with an end date still to come), and not before it started, unless it was
+    terminated before it began."""
+    if ended_on < start_date and reason != "terminated":
+        return "ended_on must not be before the contract start date unless it was terminated"
+    if ended_on > today:
+        return "ended_on must not be in the future: record the exit once the contract has ended"
+    return ""
+
+
 def monitoring_conflict(
     reference: str, stage: Stage, status: Status, contract_recorded: bool
 ) -> str:

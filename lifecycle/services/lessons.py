@@ -43,7 +43,8 @@ def search(
         cases.get_visible(session, case_id=case_id, user=reader)
     query = select(Lesson)
     if text:
-        query = query.where(col(Lesson.text).icontains(text))
+        # autoescape: a % or _ the reader typed is that character, not a wildcard.
+        query = query.where(col(Lesson.text).icontains(text, autoescape=True))
     if case_id is not None:
         query = query.where(Lesson.case_id == case_id)
     return list(session.exec(query.order_by(col(Lesson.id).desc()).limit(limit)))

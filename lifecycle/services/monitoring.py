@@ -6,7 +6,12 @@ from sqlmodel import Session, col, select
 
 from lifecycle import clock
 from lifecycle.errors import Conflict, Forbidden, Invalid
-from lifecycle.guards import exit_refusal, monitoring_conflict, review_refusal
+from lifecycle.guards import (
+    exit_date_problem,
+    exit_refusal,
+    monitoring_conflict,
+    review_refusal,
+)
 from lifecycle.models import Case, Contract, Review, User
 from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import ExitIn, ReviewIn
@@ -118,8 +123,9 @@ def start_exit(session: Session, *, case: Case, user: User, exit_in: ExitIn) -> 
     if refusal := exit_refusal(user.id, users.roles_of(user), case.contract_manager_id):
         raise Forbidden(refusal)
     contract = _live_contract(session, case)
-    if exit_in.ended_on < contract.start_date:
-        raise Invalid("ended_on must not be before the contract start date", field="ended_on")
+    today = clock.today()
+    if problem := exit_date_problem(exit_in.ended_on, contract.start_date, today, exit_in.reason):
+        raise Invalid(problem, field="ended_on")
     contract.ended_on = exit_in.ended_on
     contract.exit_reason = exit_in.reason
     session.add(contract)

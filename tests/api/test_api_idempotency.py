@@ -192,7 +192,7 @@ def test_rerunning_flows_after_every_step_changes_nothing(
         "post",
         f"/cases/{case_id}/exit",
         manager_token,
-        json={"reason": "terminated", "ended_on": start.isoformat()},
+        json={"reason": "terminated", "ended_on": today.isoformat()},
     )
     steps.ok("post", "/lessons", manager_token, json={"case_id": case_id, "text": "none"})
     decide(buyer_token, {"decision": "approve"})

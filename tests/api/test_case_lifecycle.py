@@ -256,7 +256,15 @@ def test_above_threshold_key_contract_from_request_to_closure(
     assert response.status_code == 200, response.text
     assert client.get("/register").json()[0]["contract_manager_name"] == "Sam Successor"
 
-    # 7. Exit: closure needs a lesson.
+    # 7. Exit: closure needs a lesson. A contract has ended by the day its exit is recorded.
+    tomorrow = (after + timedelta(days=31)).isoformat()
+    response = client.post(
+        f"/cases/{case_id}/exit",
+        json={"reason": "expired", "ended_on": tomorrow},
+        headers=as_(manager_token),
+    )
+    assert response.status_code == 422 and response.json()["field"] == "ended_on"
+    assert "future" in response.json()["detail"]
     response = client.post(
         f"/cases/{case_id}/exit",
         json={"reason": "terminated", "ended_on": contract["start_date"]},

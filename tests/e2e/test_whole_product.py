@@ -236,7 +236,8 @@ def test_one_case_through_all_seven_stages(
 
     # 7. Exit: the closure needs a lesson; the register shows the contract ended.
     response = api["contract_manager"].post(
-        f"/cases/{case_id}/exit", json={"reason": "terminated", "ended_on": contract["start_date"]}
+        # Terminated before its start date: it ended today, the day the exit is recorded.
+        f"/cases/{case_id}/exit", json={"reason": "terminated", "ended_on": now.isoformat()}
     )
     assert response.status_code == 200, response.text
     gate = wait_until(
@@ -258,7 +259,7 @@ def test_one_case_through_all_seven_stages(
     final = api["auditor"].case(case_id)
     assert (final["status"], final["outcome"]) == ("closed", "completed")
     ended = list(csv.DictReader(io.StringIO(httpx.get(f"{product.url}/register.csv").text)))
-    assert ended[0]["Status"] == "ended" and ended[0]["Ended on"] == contract["start_date"]
+    assert ended[0]["Status"] == "ended" and ended[0]["Ended on"] == now.isoformat()
 
     # The audit timeline: every stage, every decision, every document.
     timeline = final["timeline"]
