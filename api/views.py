@@ -70,7 +70,10 @@ class CaseSummary(View):
     estimated_value_pence: int
     estimated_value_gbp: str
     route: str
-    contract: bool
+    # Whether this purchase needs a contract (the route or the requester says so), and so
+    # goes through signing, the register and monitoring; the contract itself is
+    # `contract_record` on the case's detail.
+    needs_contract: bool
     stage: str
     status: str
     outcome: str | None
@@ -122,6 +125,7 @@ class BidView(View):
     sme: bool
     vcse: bool
     price_pence: int
+    irrecoverable_vat_pence: int
     score: int | None
     created_at: datetime
 
@@ -195,7 +199,7 @@ class CaseDetail(CaseSummary):
     documents: list[DocumentView]
     flow_runs: list[FlowRunView]
     bids: list[BidView]
-    contract_details: ContractView | None
+    contract_record: ContractView | None
     register_entry: RegisterEntryView | None
     reviews: list[ReviewView]
     flags: list[FlagView]
@@ -257,7 +261,11 @@ def user_view(user: User) -> UserView:
 def case_summary(case: Case) -> CaseSummary:
     """The list view of a case."""
     return CaseSummary.model_validate(
-        {**case.model_dump(), "estimated_value_gbp": gbp(case.estimated_value_pence)}
+        {
+            **case.model_dump(),
+            "needs_contract": case.contract,
+            "estimated_value_gbp": gbp(case.estimated_value_pence),
+        }
     )
 
 
@@ -298,7 +306,7 @@ def case_detail(session: Session, case: Case) -> CaseDetail:
             "documents": documents.list_for_case(session, case_id=case.id),
             "flow_runs": history.flow_runs(session, case_id=case.id),
             "bids": procurement.list_bids(session, case_id=case.id),
-            "contract_details": contract,
+            "contract_record": contract,
             "register_entry": entry,
             "reviews": monitoring.list_reviews(session, case_id=case.id),
             "flags": flags.list_for_case(session, case_id=case.id),

@@ -146,6 +146,9 @@ class Bid(SQLModel, table=True):
     sme: bool = False
     vcse: bool = False
     price_pence: int = pence()
+    # The part of the price that is VAT the council cannot recover: the register takes it from
+    # the awarded bid, beside the price, so the two never come from different sources.
+    irrecoverable_vat_pence: int = pence(default=0)
     score: int | None = None
     created_by: int = Field(foreign_key="user.id")
     created_at: datetime = stamp(default_factory=utcnow)

@@ -61,7 +61,11 @@ def new_revision(message: str) -> Path:
             script = command.revision(alembic, message=message, autogenerate=True, rev_id=number)
         engine.dispose()
     assert script is not None and not isinstance(script, list)
-    return Path(script.path)
+    path = Path(script.path)
+    # Alembic's "please adjust" banners say nothing once the revision has been read.
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if "# ### " not in line))
+    return path
 
 
 if __name__ == "__main__":

@@ -125,7 +125,17 @@ class BidIn(Strict):
     sme: bool = False
     vcse: bool = False
     price_pence: PositivePence
+    irrecoverable_vat_pence: Pence = 0
     score: Annotated[int, Field(ge=0, le=100)] | None = None
+
+    @field_validator("irrecoverable_vat_pence")
+    @classmethod
+    def _vat_within_price(cls, value: int, info: ValidationInfo) -> int:
+        """The VAT is part of the price, so it cannot exceed it."""
+        price = info.data.get("price_pence")
+        if price is not None and value > price:
+            raise ValueError("irrecoverable_vat_pence cannot exceed price_pence")
+        return value
 
 
 class AwardRecommendationIn(Strict):

@@ -22,6 +22,7 @@ BID_FIELDS: Fields = {
     "sme": ("bid_sme", "SME"),
     "vcse": ("bid_vcse", "VCSE"),
     "price_pence": ("bid_price", "Price"),
+    "irrecoverable_vat_pence": ("bid_vat", "Irrecoverable VAT"),
     "score": ("bid_score", "Score"),
 }
 RECOMMEND_FIELDS: Fields = {
@@ -43,6 +44,13 @@ def add_bid(case_id: int, page: SignedInPage, data: Form) -> Response:
     }
     if (price := forms.pence(data, "bid_price", "Price", unreadable)) is not None:
         body["price_pence"] = price
+    vat = (
+        forms.pence(data, "bid_vat", "Irrecoverable VAT", unreadable)
+        if forms.text(data, "bid_vat")
+        else 0
+    )
+    if vat is not None:
+        body["irrecoverable_vat_pence"] = vat
     if score := forms.text(data, "bid_score"):
         body["score"] = score
     return act(

@@ -70,13 +70,13 @@ def case_state(detail: views.CaseDetail) -> CaseState:
         stage=Stage(detail.stage),
         status=Status(detail.status),
         route=Route(detail.route),
-        contract=detail.contract,
+        contract=detail.needs_contract,
         requester_id=detail.requester_id,
         contract_manager_id=detail.contract_manager_id,
         pending_gate=GateKind(detail.pending_gate.kind) if detail.pending_gate else None,
         award_approved=GateKind.AWARD_APPROVAL in approved,
         award_notice_published_on=detail.award_notice_published_on,
-        contract_recorded=detail.contract_details is not None,
+        contract_recorded=detail.contract_record is not None,
         signed_contract_held=any(d.document_type == "contractSigned" for d in detail.documents),
         bids=len(detail.bids),
         # Who did what, oldest first: the guards find who prepared what a gate decides.
@@ -86,7 +86,7 @@ def case_state(detail: views.CaseDetail) -> CaseState:
 
 def progress_line(detail: views.CaseDetail) -> list[Step]:
     """The stages of this case's path, each marked in words as done, current or to come."""
-    path = stage_path(detail.contract)
+    path = stage_path(detail.needs_contract)
     here = path.index(Stage(detail.stage))
     closed = detail.status == Status.CLOSED.value
     ended_words = "Rejected here" if detail.outcome == Outcome.REJECTED.value else "Completed"
@@ -132,7 +132,7 @@ def defaults(detail: views.CaseDetail) -> dict[str, str]:
             register_description=entry.description,
             **_date_boxes("review_date", entry.review_date),
         )
-    contract = detail.contract_details
+    contract = detail.contract_record
     if contract is not None:
         for name in ("start_date", "end_date", "supplier_signed_on", "council_signed_on"):
             values.update(_date_boxes(name, getattr(contract, name)))

@@ -76,14 +76,19 @@ def refresh_draft(session: Session, *, case: Case) -> RegisterEntry:
             entry.supplier_registration_number or bid.registration_number
         )
         entry.sme, entry.vcse = bid.sme, bid.vcse
+        # Value and irrecoverable VAT from one source: the awarded bid once there is one,
+        # until then the request's estimate.
         entry.value_pence = bid.price_pence
+        entry.irrecoverable_vat_pence = bid.irrecoverable_vat_pence
+    else:
+        entry.value_pence = case.estimated_value_pence
+        entry.irrecoverable_vat_pence = case.irrecoverable_vat_pence
     contract = get_contract(session, case_id=case.id)
     if contract is not None:
         entry.start_date, entry.end_date = contract.start_date, contract.end_date
         entry.review_date = entry.review_date or contract.next_review_due
     manager = session.get(User, case.contract_manager_id) if case.contract_manager_id else None
     entry.contract_manager_name = manager.name if manager else None
-    entry.irrecoverable_vat_pence = case.irrecoverable_vat_pence
     entry.updated_at = utcnow()
     session.add(entry)
     session.flush()

@@ -83,7 +83,11 @@ def test_lowering_the_value_during_legal_keeps_the_contract_path(walk: Walk) -> 
     response = walk.decide(case_id, walk.legal, APPROVE_LEGAL)
     assert response.status_code == 200, response.text
     case = walk.ok("get", f"/cases/{case_id}", walk.legal)
-    assert (case["route"], case["contract"], case["stage"]) == ("low_value", True, "procurement")
+    assert (case["route"], case["needs_contract"], case["stage"]) == (
+        "low_value",
+        True,
+        "procurement",
+    )
 
 
 def test_award_notice_cannot_predate_the_award_approval(walk: Walk) -> None:

@@ -29,7 +29,7 @@ def test_low_value_purchase_without_contract_takes_the_short_path(
     assert response.status_code == 201, response.text
     case = response.json()
     case_id = case["id"]
-    assert (case["route"], case["contract"]) == ("low_value", False)
+    assert (case["route"], case["needs_contract"]) == ("low_value", False)
     run_flows()
 
     detail = client.get(f"/cases/{case_id}", headers=as_(buyer_token)).json()
@@ -97,7 +97,7 @@ def test_low_value_purchase_with_a_contract_goes_to_legal_first(
     body = helpers.purchase_request(estimated_value_pence=1_000_00, contract_required=True)
     response = client.post("/cases", json=body, headers=helpers.auth(requester_token))
     assert response.status_code == 201, response.text
-    assert (response.json()["route"], response.json()["contract"]) == ("low_value", True)
+    assert (response.json()["route"], response.json()["needs_contract"]) == ("low_value", True)
     run_flows()
     detail = client.get(f"/cases/{response.json()['id']}", headers=helpers.auth(legal_token))
     assert detail.json()["stage"] == "legal_consultation"

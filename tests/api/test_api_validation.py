@@ -266,6 +266,11 @@ def test_bad_json_is_refused_and_writes_nothing(
             id="sme-with-blank-number",
         ),
         pytest.param({"supplier_name": ""}, "supplier_name", id="no-supplier"),
+        pytest.param(
+            {"price_pence": 100_00, "irrecoverable_vat_pence": 100_01},
+            "irrecoverable_vat_pence",
+            id="vat-above-price",
+        ),
     ],
 )
 def test_bad_bid_is_refused_and_writes_nothing(
@@ -380,7 +385,7 @@ def test_bad_contract_is_refused_and_writes_nothing(
     assert_refused(response, field, 422)
     assert counts(engine) == before
     detail = client.get(f"/cases/{case_id}", headers=helpers.auth(walk.legal_token)).json()
-    assert detail["contract_details"] is None
+    assert detail["contract_record"] is None
     assert detail["flags"] == []
 
 

@@ -49,7 +49,10 @@ def test_above_threshold_key_contract_from_request_to_closure(
     as_ = helpers.auth
 
     # 1. Purchase request: answered at once from the database.
-    response = client.post("/cases", json=helpers.purchase_request(), headers=as_(requester_token))
+    # The estimate's irrecoverable VAT differs from the awarded bid's: the register must take
+    # value and VAT from the same source (the award).
+    request = helpers.purchase_request(irrecoverable_vat_pence=9_000_00)
+    response = client.post("/cases", json=request, headers=as_(requester_token))
     assert response.status_code == 201, response.text
     case = response.json()
     case_id = case["id"]
@@ -135,6 +138,7 @@ def test_above_threshold_key_contract_from_request_to_closure(
                 "registration_number": "01234567",
                 "sme": True,
                 "price_pence": price,
+                "irrecoverable_vat_pence": price // 100,
                 "score": 80,
             },
             headers=as_(buyer_token),
@@ -233,6 +237,10 @@ def test_above_threshold_key_contract_from_request_to_closure(
     register = client.get("/register").json()
     assert [entry["reference"] for entry in register] == [case["reference"]]
     assert register[0]["contract_manager_name"] == manager.name
+    assert (register[0]["value_pence"], register[0]["irrecoverable_vat_pence"]) == (
+        420_000_00,
+        4_200_00,
+    )
     csv_text = client.get("/register.csv").text
     assert case["reference"] in csv_text and "Acme Highways Ltd" in csv_text
     review = {

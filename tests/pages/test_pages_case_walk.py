@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from lifecycle import clock
 from lifecycle.calendar import start_of_day
-from lifecycle.models import Case, RegisterEntry
+from lifecycle.models import Bid, Case, RegisterEntry
 from tests.pages.test_pages_case import gate_id, visible
 
 PDF = b"%PDF-1.4\n% a contract\n"
@@ -124,17 +124,24 @@ def test_one_case_through_every_stage_with_the_page_forms(
     run_flows()
 
     # 3. Procurement: two bids, a recommendation, a second officer's approval, the notice.
-    for supplier, price in (("Acme Highways Ltd", "420,000"), ("Roadcare CIC", "435000")):
+    for supplier, price, vat in (
+        ("Acme Highways Ltd", "420,000", "£4,200.50"),
+        ("Roadcare CIC", "435000", ""),
+    ):
         bid = {
             "bid_supplier": supplier,
             "bid_registration": "01234567",
             "bid_sme": "yes",
             "bid_price": price,
+            "bid_vat": vat,
             "bid_score": "80",
         }
         assert f"Bid recorded: {supplier}" in page.post(buyer, "/bids", bid)
     bids = BID_ID.findall(buyer.get(page.url).text)
     assert len(bids) == 2
+    with Session(engine) as session:
+        vats = session.exec(select(Bid.irrecoverable_vat_pence).order_by(col(Bid.id))).all()
+    assert list(vats) == [4_200_50, 0]
     recommendation = {"bid_id": bids[0], "rationale": "Best price-quality score"}
     assert "Award recommended" in page.post(buyer, "/award-recommendation", recommendation)
     run_flows()
