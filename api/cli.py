@@ -1,4 +1,5 @@
-"""The `procure` command: start the product or one part of it, and manage users."""
+"""The `procure` command: start the product or one part of it, manage users, and see to the
+mail outbox."""
 
 import argparse
 import asyncio
@@ -9,7 +10,7 @@ import sys
 from lifecycle.db import get_engine, transaction
 from lifecycle.errors import DomainError, Invalid
 from lifecycle.rules import Role
-from lifecycle.services import accounts, users
+from lifecycle.services import accounts, history, outbox, users
 from lifecycle.settings import get_settings
 
 
@@ -81,6 +82,24 @@ def _users_list(_args: argparse.Namespace) -> int:
         for user in users.list_(session):
             state = "active" if user.active else "inactive"
             print(f"{user.id}\t{user.email}\t{user.name}\t{user.roles}\t{state}")
+    return 0
+
+
+def _mail_failed(_args: argparse.Namespace) -> int:
+    """Print the mail that was given up on, with why."""
+    with transaction() as session:
+        rows = history.mail(session, status="failed", limit=10_000)
+        for mail in rows:
+            print(f"{mail.id}\t{mail.created_at:%Y-%m-%d %H:%M}\t{mail.subject}\t{mail.last_error}")
+    print(f"{len(rows)} failed mail(s)", file=sys.stderr)
+    return 0
+
+
+def _mail_retry(_args: argparse.Namespace) -> int:
+    """Queue failed mail again; the dispatcher sends it on its next pass."""
+    with transaction() as session:
+        requeued = outbox.retry_failed_mail(session)
+    print(f"queued {len(requeued)} failed mail(s) again")
     return 0
 
 
@@ -185,6 +204,15 @@ def parser() -> argparse.ArgumentParser:
         command = user_commands.add_parser(by_email, help=about)
         command.add_argument("--email", required=True)
         command.set_defaults(handler=change)
+    mail_commands = commands.add_parser("mail", help="the mail outbox").add_subparsers(
+        dest="mail_command", required=True
+    )
+    mail_commands.add_parser("failed", help="list mail given up on").set_defaults(
+        handler=_mail_failed
+    )
+    mail_commands.add_parser("retry", help="queue failed mail again").set_defaults(
+        handler=_mail_retry
+    )
     return root
 
 

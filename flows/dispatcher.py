@@ -21,6 +21,7 @@ from lifecycle.db import get_engine, transaction
 from lifecycle.models import FlowRequest, utcnow
 from lifecycle.settings import Settings, get_settings
 from notifications import SmtpSender, deliver_due, smtp_configured
+from notifications.delivery import attempts_within
 
 log = logging.getLogger("procure.dispatcher")
 
@@ -65,7 +66,8 @@ def mark(engine: Engine, request_id: int, **values: Any) -> None:
 
 
 class Dispatcher:
-    """Drains both outboxes; one instance per installation."""
+    """Drains both outboxes. Several may run: mail rows are claimed, and a flow request
+    submitted twice is one run (its idempotency key)."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
@@ -165,12 +167,13 @@ class Dispatcher:
         await deliver_due(
             self.engine,
             self.sender,
-            max_attempts=self.settings.mail_max_attempts,
+            max_attempts=attempts_within(self.settings.mail_retry_hours),
             sender_address=self.settings.mail_from,
+            lease=timedelta(seconds=self.settings.mail_lease_seconds),
         )
 
-    async def run_forever(self) -> None:
-        """Poll both outboxes; back off while Prefect is unreachable."""
+    async def submit_forever(self) -> None:
+        """Submit due flow requests; back off while Prefect is unreachable."""
         delay = self.settings.dispatch_interval_seconds
         next_reconcile = 0.0
         while True:
@@ -183,11 +186,20 @@ class Dispatcher:
             except Exception as exc:
                 log.warning("flow requests wait: Prefect did not accept them (%s)", exc)
                 delay = min(max(delay * 2, 1.0), MAX_BACKOFF_SECONDS)
+            await asyncio.sleep(delay)
+
+    async def deliver_forever(self) -> None:
+        """Send due mail, in its own loop: an SMTP server that hangs delays only mail."""
+        while True:
             try:
                 await self.deliver_mail()
             except Exception:
                 log.exception("mail delivery failed; it is retried")
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.settings.dispatch_interval_seconds)
+
+    async def run_forever(self) -> None:
+        """Both loops side by side: flow submission never waits on mail, nor mail on it."""
+        await asyncio.gather(self.submit_forever(), self.deliver_forever())
 
 
 async def dispatch_forever() -> None:

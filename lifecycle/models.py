@@ -284,6 +284,10 @@ class Mail(SQLModel, table=True):
     status: str = Field(default="pending", index=True)  # pending | sent | failed | cancelled
     attempts: int = 0
     next_attempt_at: datetime = stamp(default_factory=utcnow)
+    # A dispatcher's claim on the row while it sends it: nobody else sends it until the claim
+    # lapses (the dispatcher died mid-send; the resend carries the same Message-ID).
+    claimed_by: str | None = None
+    claimed_until: datetime | None = stamp(default=None, index=True)
     last_error: str | None = None
     created_at: datetime = stamp(default_factory=utcnow)
     sent_at: datetime | None = stamp(default=None)

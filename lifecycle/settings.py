@@ -52,7 +52,12 @@ class Settings(BaseSettings):
     smtp_security: Literal["opportunistic", "starttls", "tls", "none"] = "opportunistic"
     smtp_ca_file: str = ""  # a CA bundle to verify the server with; empty: the system's
     mail_from: str = "procure@council.example"
-    mail_max_attempts: int = 8
+    # A mail is retried (backing off from 30 s to at most an hour) for this long before it is
+    # given up as failed; `procure mail retry` queues failed mail again.
+    mail_retry_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # How long a dispatcher holds the mail it claimed before another may take it over: longer
+    # than a batch takes to send, so only a dispatcher that died lets its claim lapse.
+    mail_lease_seconds: int = Field(default=300, ge=5, le=3600)
 
     # Signing in to the pages.
     session_hours: int = Field(default=10, ge=1, le=24 * 7)  # a working day, then sign in again

@@ -1,11 +1,18 @@
-"""Sends the mail outbox: due rows go out, failures back off and give up after a limit."""
+"""Sends the mail outbox: due rows go out, failures back off and give up after a limit.
 
+Any number of dispatchers may run. Each claims the rows it will send (PostgreSQL skips rows
+another is claiming, SQLite serialises the claim) and holds them for a lease; a dispatcher that
+dies mid-send lets its claim lapse, and the mail goes out again with the same Message-ID, so
+the recipient's mail program can tell it is the same message."""
+
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from lifecycle.db import transaction
 from lifecycle.models import Case, Mail, User, utcnow
@@ -13,6 +20,8 @@ from lifecycle.settings import Settings
 from notifications.sender import MailSender, build_message
 from notifications.types import CARRIES_SECRET, SECRET_WITHHELD
 
+# Names this process's claims, for whoever reads the outbox while it sends.
+_THIS_PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_LIMIT = 500
@@ -39,18 +48,37 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 16), LONGEST_RETRY)
 
 
-def _due(
-    engine: Engine, now: datetime, batch: int
+def attempts_within(hours: float) -> int:
+    """How many tries the backoff fits into `hours`: mail is given up only after that long."""
+    window, waited, attempts = timedelta(hours=hours), timedelta(), 1
+    while waited < window:
+        waited += backoff(attempts)
+        attempts += 1
+    return attempts
+
+
+def _claim(
+    engine: Engine, now: datetime, batch: int, dispatcher: str, lease: timedelta
 ) -> tuple[Sequence[Mail], dict[int, str], set[str]]:
-    """The pending mails due by `now`, oldest first, the references of their cases, and which
-    of their recipients have been deactivated since they were queued."""
+    """Claim the pending mails due by `now`, oldest first, that nobody holds; with the
+    references of their cases and which of their recipients have since been deactivated."""
     with transaction(engine) as session:
         mails = session.exec(
             select(Mail)
-            .where(Mail.status == "pending", Mail.next_attempt_at <= now)
+            .where(
+                Mail.status == "pending",
+                Mail.next_attempt_at <= now,
+                or_(col(Mail.claimed_until).is_(None), col(Mail.claimed_until) <= now),
+            )
             .order_by(col(Mail.id))
             .limit(batch)
+            # Another dispatcher's claim in progress is skipped, not waited for. (SQLite has
+            # no row locks: its claim is serialised by the write lock taken at BEGIN.)
+            .with_for_update(skip_locked=True)
         ).all()
+        for mail in mails:
+            mail.claimed_by, mail.claimed_until = dispatcher, now + lease
+            session.add(mail)
         case_ids = {mail.case_id for mail in mails if mail.case_id is not None}
         references: dict[int, str] = {}
         if case_ids:
@@ -75,6 +103,7 @@ def _mark_sent(engine: Engine, mail_id: int, now: datetime) -> None:
         mail = session.get_one(Mail, mail_id)
         mail.status = "sent"
         mail.sent_at = now
+        mail.claimed_until = None
         if mail.notification in CARRIES_SECRET:
             mail.text_body = mail.html_body = SECRET_WITHHELD
         session.add(mail)
@@ -85,6 +114,7 @@ def _mark_cancelled(engine: Engine, mail_id: int) -> None:
     with transaction(engine) as session:
         mail = session.get_one(Mail, mail_id)
         mail.status = "cancelled"
+        mail.claimed_until = None
         mail.last_error = "every recipient was deactivated after the mail was queued"
         if mail.notification in CARRIES_SECRET:
             mail.text_body = mail.html_body = SECRET_WITHHELD
@@ -98,6 +128,7 @@ def _mark_failed(
     with transaction(engine) as session:
         mail = session.get_one(Mail, mail_id)
         mail.attempts += 1
+        mail.claimed_until = None
         mail.last_error = (str(error) or repr(error))[:ERROR_LIMIT]
         if mail.attempts >= max_attempts:
             mail.status = "failed"
@@ -114,13 +145,16 @@ async def deliver_due(
     max_attempts: int,
     sender_address: str,
     now: datetime | None = None,
-    batch: int = 50,
+    batch: int = 20,
+    dispatcher: str = "",
+    lease: timedelta = timedelta(minutes=5),
 ) -> DeliveryReport:
-    """Send up to `batch` due mails, each settled in its own short transaction."""
+    """Claim up to `batch` due mails for `dispatcher` and send them, each settled in its own
+    short transaction."""
     now = utcnow() if now is None else now
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
-    mails, references, leavers = _due(engine, now, batch)
+    mails, references, leavers = _claim(engine, now, batch, dispatcher or _THIS_PROCESS, lease)
     sent = retried = failed = cancelled = 0
     for mail in mails:
         assert mail.id is not None  # rows read from the table always have one

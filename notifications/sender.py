@@ -10,7 +10,9 @@ import aiosmtplib
 from lifecycle.models import Mail
 from lifecycle.settings import Settings
 
-SMTP_TIMEOUT_SECONDS = 30
+# Per SMTP step, per message: a server that accepts a connection and never answers costs one
+# mail ten seconds, not the batch a stall.
+SMTP_TIMEOUT_SECONDS = 10
 # aiosmtplib's switches for each setting of PROCURE_SMTP_SECURITY. start_tls=None is its own
 # opportunistic mode: STARTTLS whenever the server offers it.
 TLS_OPTIONS: dict[str, dict[str, bool | None]] = {

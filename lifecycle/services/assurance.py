@@ -15,7 +15,9 @@ from lifecycle.assurance import (
     ContractRecord,
     Measure,
     Point,
+    Shortfall,
     assess,
+    mail_delivered,
     month_of,
     months_back,
     trend,
@@ -29,6 +31,7 @@ from lifecycle.models import (
     Document,
     Gate,
     Lesson,
+    Mail,
     RegisterEntry,
     User,
     utcnow,
@@ -217,9 +220,28 @@ def records(session: Session) -> list[ContractRecord]:
     return found
 
 
+def _mail_measure(session: Session) -> Measure:
+    """Mail sent, and each mail given up on, by its case (or its own id, for account mail)."""
+    sent = session.exec(select(func.count()).where(Mail.status == "sent")).one()
+    failed = session.exec(
+        select(Mail.id, Case.id, Case.reference)
+        .join(Case, col(Case.id) == Mail.case_id, isouter=True)
+        .where(Mail.status == "failed")
+    ).all()
+    return mail_delivered(
+        sent,
+        [
+            Shortfall(reference or f"mail {mail_id} (no case)", case_id)
+            for mail_id, case_id, reference in failed
+        ],
+    )
+
+
 def _measures(session: Session, settings: Settings) -> list[Measure]:
-    """The measures over every contract case, unchecked (the sweep records them for nobody)."""
-    return assess(records(session), register_threshold_pence=settings.register_threshold_pence)
+    """The measures over every contract case, and mail, unchecked (the sweep records them for
+    nobody)."""
+    measures = assess(records(session), register_threshold_pence=settings.register_threshold_pence)
+    return [*measures, _mail_measure(session)]
 
 
 def report(session: Session, *, by: User, settings: Settings) -> list[Measure]:

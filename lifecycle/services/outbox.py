@@ -111,3 +111,16 @@ def enqueue_mail(
     )
     session.add(mail)
     return mail
+
+
+def retry_failed_mail(session: Session) -> list[Mail]:
+    """Queue every mail that was given up on again, with a fresh round of tries: after an
+    outage longer than the retry window, nothing has to be re-typed. Returns them."""
+    failed = list(session.exec(select(Mail).where(Mail.status == "failed")))
+    for mail in failed:
+        mail.status = "pending"
+        mail.attempts = 0
+        mail.next_attempt_at = utcnow()
+        mail.claimed_until = None
+        session.add(mail)
+    return failed

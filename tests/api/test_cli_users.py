@@ -1,32 +1,13 @@
 """The admin's command line: create users with roles (token shown once, stored hashed), rotate
 a token, deactivate a leaver; bad input exits 2 with a message and writes nothing."""
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from api.cli import main
-from lifecycle import db
 from lifecycle.models import User
-
-
-@pytest.fixture
-def cli(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., tuple[int, str, str]]:
-    """Run `procure ...` in-process against the test database."""
-    monkeypatch.setattr(db, "get_engine", lambda: engine)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def token_from(output: str) -> str:

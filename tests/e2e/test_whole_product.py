@@ -237,7 +237,8 @@ def test_one_case_through_all_seven_stages(
     # 7. Exit: the closure needs a lesson; the register shows the contract ended.
     response = api["contract_manager"].post(
         # Terminated before its start date: it ended today, the day the exit is recorded.
-        f"/cases/{case_id}/exit", json={"reason": "terminated", "ended_on": now.isoformat()}
+        f"/cases/{case_id}/exit",
+        json={"reason": "terminated", "ended_on": now.isoformat()},
     )
     assert response.status_code == 200, response.text
     gate = wait_until(

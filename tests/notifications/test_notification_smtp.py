@@ -23,6 +23,7 @@ from notifications import (
     deliver_due,
     render,
 )
+from notifications.delivery import attempts_within
 
 SENDER = "procure@council.example"
 
@@ -125,7 +126,7 @@ def test_delivers_through_smtp_and_retries_when_the_server_is_down(
             deliver_due(
                 engine,
                 sender,
-                max_attempts=settings.mail_max_attempts,
+                max_attempts=attempts_within(settings.mail_retry_hours),
                 sender_address=settings.mail_from,
                 now=now,
             )

@@ -23,6 +23,7 @@ from lifecycle.models import Mail
 from lifecycle.services import users
 from lifecycle.settings import Settings
 from notifications import DeliveryReport, RecordingSender, SmtpSender, deliver_due
+from notifications.delivery import attempts_within
 from tests.notifications.test_notification_smtp import Collector, flagged_mail, free_port
 
 
@@ -83,7 +84,7 @@ def deliver(engine: Engine, settings: Settings, now: datetime) -> DeliveryReport
         deliver_due(
             engine,
             SmtpSender(settings),
-            max_attempts=settings.mail_max_attempts,
+            max_attempts=attempts_within(settings.mail_retry_hours),
             sender_address=settings.mail_from,
             now=now,
         )
