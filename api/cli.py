@@ -10,7 +10,7 @@ import sys
 from lifecycle.db import get_engine, transaction
 from lifecycle.errors import DomainError, Invalid
 from lifecycle.rules import Role
-from lifecycle.services import accounts, history, outbox, users
+from lifecycle.services import accounts, audit_chain, history, outbox, users
 from lifecycle.settings import get_settings
 
 
@@ -101,6 +101,21 @@ def _mail_retry(_args: argparse.Namespace) -> int:
         requeued = outbox.retry_failed_mail(session)
     print(f"queued {len(requeued)} failed mail(s) again")
     return 0
+
+
+def _audit_verify(_args: argparse.Namespace) -> int:
+    """Check every case's audit chain and every daily anchor; exit 1 if any fails."""
+    with transaction() as session:
+        report = audit_chain.verify(session)
+    for case in report.altered:
+        print(f"ALTERED\t{case.reference}\tfrom event {case.first_bad_event}")
+    for day in report.anchors_broken:
+        print(f"REWRITTEN\tthe history no longer matches the anchor of {day}")
+    print(
+        f"{report.events} events in {report.chains} chains, {report.anchors_checked} anchors: "
+        + ("intact" if report.intact else "NOT INTACT")
+    )
+    return 0 if report.intact else 1
 
 
 def _start(_args: argparse.Namespace) -> int:
@@ -213,6 +228,12 @@ def parser() -> argparse.ArgumentParser:
     mail_commands.add_parser("retry", help="queue failed mail again").set_defaults(
         handler=_mail_retry
     )
+    audit_commands = commands.add_parser("audit", help="the audit history").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit_commands.add_parser(
+        "verify", help="check every case's history for alteration (exit 1 if any)"
+    ).set_defaults(handler=_audit_verify)
     return root
 
 

@@ -1,13 +1,13 @@
-"""Scheduled flows: the monitoring sweep (reviews due, overdue, unsigned starts, the month's
-assurance snapshot, expired sign-in records) and the SLA sweep (gates past their due date).
-Mail keys make each reminder go once; the snapshot is one row per month and measure, updated
-in place."""
+"""Scheduled flows: the monitoring sweep (reviews due, overdue, unsigned starts, the check of
+the audit history and its daily anchor, the month's assurance
+snapshot, expired sign-in records) and the SLA sweep (gates past their due date). Mail keys
+make each reminder go once; the snapshot is one row per month and measure, updated in place."""
 
 from prefect import flow, get_run_logger, task
 
 from lifecycle import clock
 from lifecycle.db import transaction
-from lifecycle.services import accounts, assurance, gates, monitoring
+from lifecycle.services import accounts, assurance, audit_chain, gates, monitoring
 from lifecycle.settings import get_settings
 
 
@@ -34,6 +34,13 @@ def record_assurance() -> int:
 
 
 @task(retries=3, retry_delay_seconds=2)
+def check_history() -> int:
+    """Check every case's audit chain, flag what was altered, and anchor the day."""
+    with transaction() as session:
+        return len(audit_chain.check_and_anchor(session, day=clock.today()).altered)
+
+
+@task(retries=3, retry_delay_seconds=2)
 def purge_sign_ins() -> int:
     """Expired browser sessions, old failed sign-ins and expired invitations go."""
     with transaction() as session:
@@ -52,6 +59,8 @@ async def monitoring_sweep() -> dict[str, int]:
     """Daily: reviews due and overdue, contracts started unsigned, this month's assurance,
     and sign-in records that have expired."""
     result = {"review_reminders": remind_reviews(), "flagged": flag_unsigned()}
+    # Before the snapshot, so the month's figures count what it flags.
+    result["histories_altered"] = check_history()
     result["assurance_measures"] = record_assurance()
     result["sign_in_records_removed"] = purge_sign_ins()
     get_run_logger().info("monitoring sweep: %s", result)

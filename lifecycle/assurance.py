@@ -44,6 +44,8 @@ TARGETS: dict[str, float] = {
     # Not one of the audit's fixes, but each of them leans on people being told: a mail given
     # up on is a gate nobody heard of.
     "mail_delivered": 1.0,
+    # Every record the report stands on must be the record as written.
+    "history_intact": 1.0,
 }
 
 
@@ -174,6 +176,18 @@ def mail_delivered(sent: int, failed: Sequence[Shortfall]) -> Measure:
         name="notifications delivered (not given up on)",
         met=sent,
         of=sent + len(short),
+        short=short,
+    )
+
+
+def history_intact(cases: int, altered: Sequence[Shortfall]) -> Measure:
+    """Cases whose audit history held at the last daily check, naming those that did not."""
+    short = tuple(sorted(altered, key=lambda case: case.reference))
+    return Measure(
+        key="history_intact",
+        name="case histories intact (hash chain checked daily)",
+        met=cases - len(short),
+        of=cases,
         short=short,
     )
 

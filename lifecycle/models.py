@@ -134,6 +134,22 @@ class AuditEvent(SQLModel, table=True):
     from_status: str | None = None
     to_status: str | None = None
     detail: dict[str, Any] = json_column()
+    # The case's hash chain (lifecycle/chain.py): the hash of the event before, and this
+    # event's own, over its content and that one.
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+class AuditAnchor(SQLModel, table=True):
+    """A day's digest of every audit chain's head: a history rewritten with fresh hashes after
+    it no longer matches. Logged as it is taken, so a copy lives outside the database."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(unique=True)
+    last_event_id: int  # the chains as they stood up to and including this event
+    chains: int
+    digest: str
+    taken_at: datetime = stamp(default_factory=utcnow)
 
 
 class Bid(SQLModel, table=True):

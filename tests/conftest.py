@@ -13,7 +13,9 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, col, select
 
 from api.app import create_app
+from api.cli import main
 from api.deps import get_session, sessions_on
+from lifecycle import db
 from lifecycle.db import make_engine, transaction
 from lifecycle.models import FlowRequest, User, utcnow
 from lifecycle.rules import Stage
@@ -163,3 +165,19 @@ def helpers() -> Any:
         purchase_request = staticmethod(purchase_request)
 
     return Helpers
+
+
+@pytest.fixture
+def cli(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run `procure ...` in-process against the test database."""
+    monkeypatch.setattr(db, "get_engine", lambda: engine)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        """The exit code, standard output and standard error of `procure *args`."""
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

@@ -17,11 +17,13 @@ from lifecycle.assurance import (
     Point,
     Shortfall,
     assess,
+    history_intact,
     mail_delivered,
     month_of,
     months_back,
     trend,
 )
+from lifecycle.chain import ALTERED_FLAG
 from lifecycle.errors import Forbidden
 from lifecycle.models import (
     AssuranceSnapshot,
@@ -29,6 +31,7 @@ from lifecycle.models import (
     Case,
     Contract,
     Document,
+    Flag,
     Gate,
     Lesson,
     Mail,
@@ -237,11 +240,22 @@ def _mail_measure(session: Session) -> Measure:
     )
 
 
+def _history_measure(session: Session) -> Measure:
+    """Every case, and those the daily check flagged as altered."""
+    cases = session.exec(select(func.count()).select_from(Case)).one()
+    altered = session.exec(
+        select(Case.id, Case.reference)
+        .join(Flag, col(Flag.case_id) == Case.id)
+        .where(Flag.code == ALTERED_FLAG)
+    ).all()
+    return history_intact(cases, [Shortfall(reference, case_id) for case_id, reference in altered])
+
+
 def _measures(session: Session, settings: Settings) -> list[Measure]:
     """The measures over every contract case, and mail, unchecked (the sweep records them for
     nobody)."""
     measures = assess(records(session), register_threshold_pence=settings.register_threshold_pence)
-    return [*measures, _mail_measure(session)]
+    return [*measures, _mail_measure(session), _history_measure(session)]
 
 
 def report(session: Session, *, by: User, settings: Settings) -> list[Measure]:

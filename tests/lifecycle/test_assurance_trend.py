@@ -66,7 +66,7 @@ def test_trend_orders_recorded_months_and_ends_with_this_month_live() -> None:
 def test_each_measure_has_a_target_and_shortfalls_carry_their_case() -> None:
     short = replace(RECORD, reference="PR-2026-0002", legal_before_procurement=False, case_id=12)
     measures = {m.key: m for m in assess([RECORD, short], register_threshold_pence=5_000_00)}
-    assert set(measures) | {"mail_delivered"} == set(TARGETS)
+    assert set(measures) | {"mail_delivered", "history_intact"} == set(TARGETS)
     legal = measures["legal_first"]
     assert legal.target == 1.0 and not legal.on_target
     assert [(case.reference, case.case_id) for case in legal.short] == [("PR-2026-0002", 12)]
