@@ -10,7 +10,7 @@ import sys
 from lifecycle.db import get_engine, transaction
 from lifecycle.errors import DomainError, Invalid
 from lifecycle.rules import Role
-from lifecycle.services import accounts, audit_chain, history, outbox, users
+from lifecycle.services import accounts, audit_chain, documents, history, outbox, users
 from lifecycle.settings import get_settings
 
 
@@ -116,6 +116,18 @@ def _audit_verify(_args: argparse.Namespace) -> int:
         + ("intact" if report.intact else "NOT INTACT")
     )
     return 0 if report.intact else 1
+
+
+def _documents_verify(_args: argparse.Namespace) -> int:
+    """Check every stored document against its SHA-256, flag the cases of damaged ones; exit
+    1 if any."""
+    with transaction() as session:
+        damaged = documents.check_repository(session, settings=get_settings())
+        checked = documents.count(session)
+    for document in damaged:
+        print(f"{document.problem.upper()}\t{document.reference}\tdocument {document.document_id}")
+    print(f"{checked} documents checked: " + (f"{len(damaged)} damaged" if damaged else "intact"))
+    return 1 if damaged else 0
 
 
 def _start(_args: argparse.Namespace) -> int:
@@ -234,6 +246,12 @@ def parser() -> argparse.ArgumentParser:
     audit_commands.add_parser(
         "verify", help="check every case's history for alteration (exit 1 if any)"
     ).set_defaults(handler=_audit_verify)
+    document_commands = commands.add_parser(
+        "documents", help="the document repository"
+    ).add_subparsers(dest="documents_command", required=True)
+    document_commands.add_parser(
+        "verify", help="check every stored document against its SHA-256 (exit 1 if any fails)"
+    ).set_defaults(handler=_documents_verify)
     return root
 
 

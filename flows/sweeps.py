@@ -1,5 +1,5 @@
-"""Scheduled flows: the monitoring sweep (reviews due, overdue, unsigned starts, the check of
-the audit history and its daily anchor, the month's assurance
+"""Scheduled flows: the monitoring sweep (reviews due, overdue, unsigned starts, the checks of
+the audit history and the document repository, the daily anchor, the month's assurance
 snapshot, expired sign-in records) and the SLA sweep (gates past their due date). Mail keys
 make each reminder go once; the snapshot is one row per month and measure, updated in place."""
 
@@ -7,7 +7,7 @@ from prefect import flow, get_run_logger, task
 
 from lifecycle import clock
 from lifecycle.db import transaction
-from lifecycle.services import accounts, assurance, audit_chain, gates, monitoring
+from lifecycle.services import accounts, assurance, audit_chain, documents, gates, monitoring
 from lifecycle.settings import get_settings
 
 
@@ -41,6 +41,13 @@ def check_history() -> int:
 
 
 @task(retries=3, retry_delay_seconds=2)
+def check_documents() -> int:
+    """Check every stored document against its SHA-256 and flag the damaged ones' cases."""
+    with transaction() as session:
+        return len(documents.check_repository(session, settings=get_settings()))
+
+
+@task(retries=3, retry_delay_seconds=2)
 def purge_sign_ins() -> int:
     """Expired browser sessions, old failed sign-ins and expired invitations go."""
     with transaction() as session:
@@ -61,6 +68,7 @@ async def monitoring_sweep() -> dict[str, int]:
     result = {"review_reminders": remind_reviews(), "flagged": flag_unsigned()}
     # Before the snapshot, so the month's figures count what it flags.
     result["histories_altered"] = check_history()
+    result["documents_damaged"] = check_documents()
     result["assurance_measures"] = record_assurance()
     result["sign_in_records_removed"] = purge_sign_ins()
     get_run_logger().info("monitoring sweep: %s", result)

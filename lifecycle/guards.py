@@ -202,6 +202,21 @@ def upload_refusal(
     return "only the requester, contract manager, legal or procurement upload"
 
 
+# Stages a case reaches only once legal has confirmed the signing.
+AFTER_SIGNING = (Stage.REGISTER_ENTRY, Stage.MONITORING, Stage.EXIT)
+
+
+def signed_contract_conflict(stage: Stage, document_type: str) -> str:
+    """Once signing is confirmed the signed contract is a record: it is neither replaced nor
+    joined by another "signed" copy (a change to a signed contract is a variation)."""
+    if document_type == "contractSigned" and stage in AFTER_SIGNING:
+        return (
+            "the signed contract is a record once signing is confirmed: it cannot be replaced "
+            "or joined by another signed copy; a change to it is a contract variation"
+        )
+    return ""
+
+
 def upload_conflict(reference: str, status: Status) -> str:
     """A closed case's documents are final."""
     return f"case {reference} is closed" if status is Status.CLOSED else ""

@@ -4,26 +4,25 @@ import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
+from lifecycle import filetypes
 from lifecycle.codelists import document_types
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from lifecycle.guards import upload_conflict, upload_refusal
+from lifecycle.guards import signed_contract_conflict, upload_conflict, upload_refusal
 from lifecycle.models import Case, Document, User
-from lifecycle.rules import Status
+from lifecycle.rules import Stage, Status
 from lifecycle.services import audit, users
+from lifecycle.services.flags import raise_flag
 from lifecycle.settings import Settings
 
-ACCEPTED_TYPES = {
-    "application/pdf": b"%PDF-",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": b"PK",
-    "application/vnd.oasis.opendocument.text": b"PK",
-    "application/msword": b"\xd0\xcf\x11\xe0",
-    "text/plain": b"",
-}
+ACCEPTED_TYPES = filetypes.ACCEPTED
+# The flag on a case whose document's stored bytes are gone or changed.
+DAMAGED_FLAG = "document_damaged"
 
 
 class TooLarge(DomainError):
@@ -42,15 +41,6 @@ def safe_filename(filename: str) -> str:
     """The name without folders or characters that could break a header or a path."""
     name = re.sub(r"[^A-Za-z0-9._ -]", "_", Path(filename.replace("\\", "/")).name).strip(". ")
     return name[:200] or "document"
-
-
-def _is_utf8(data: bytes) -> bool:
-    """Plain text must be text: a binary file declared as text/plain is refused."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return b"\x00" not in data
 
 
 def blob_path(settings: Settings, sha256: str) -> Path:
@@ -92,19 +82,21 @@ def upload(
         raise Invalid(conflict)
     if document_type not in document_types():
         raise Invalid("document_type is not an OCDS documentType code", field="document_type")
+    if conflict := signed_contract_conflict(Stage(case.stage), document_type):
+        raise Conflict(conflict, field="document_type")
     title = title.strip() or filename
     if not data:
         raise Invalid("the file is empty", field="file")
     if len(data) > settings.max_upload_bytes:
         raise TooLarge(f"the file is over {settings.max_upload_bytes} bytes", field="file")
-    magic = ACCEPTED_TYPES.get(content_type)
-    if magic is None:
+    if content_type not in ACCEPTED_TYPES:
         accepted = ", ".join(sorted(ACCEPTED_TYPES))
         raise UnsupportedType(
             f"this type of file is not accepted; send one of {accepted}", field="file"
         )
-    if not data.startswith(magic) or (content_type == "text/plain" and not _is_utf8(data)):
-        raise UnsupportedType(f"the file's content is not {content_type}", field="file")
+    # The whole file, not its first bytes: a renamed or truncated file is not kept.
+    if problem := filetypes.content_problem(content_type, data):
+        raise UnsupportedType(f"the file's content is not {content_type}: {problem}", field="file")
     digest = hashlib.sha256(data).hexdigest()
     existing = session.exec(
         select(Document).where(
@@ -142,6 +134,11 @@ def upload(
     return document
 
 
+def count(session: Session) -> int:
+    """How many documents the repository holds."""
+    return session.exec(select(func.count()).select_from(Document)).one()
+
+
 def list_for_case(session: Session, *, case_id: int) -> list[Document]:
     """The case's documents, oldest first."""
     return list(
@@ -166,3 +163,60 @@ def read(settings: Settings, document: Document) -> bytes:
             "is not served: it has been altered or damaged"
         )
     return data
+
+
+@dataclass(frozen=True)
+class DamagedDocument:
+    """A document whose stored bytes are gone or no longer match its SHA-256."""
+
+    document_id: int
+    case_id: int
+    reference: str
+    problem: str  # "missing" or "altered"
+
+
+def _blob_problem(settings: Settings, sha256: str) -> str:
+    """ "" when the stored bytes still hash to `sha256`; else what is wrong, read in chunks
+    so a large file is never held whole."""
+    path = blob_path(settings, sha256)
+    if not path.is_file():
+        return "missing"
+    digest = hashlib.sha256()
+    with path.open("rb") as stored:
+        while chunk := stored.read(1024 * 1024):
+            digest.update(chunk)
+    return "" if digest.hexdigest() == sha256 else "altered"
+
+
+def verify_repository(session: Session, *, settings: Settings) -> list[DamagedDocument]:
+    """Every document's stored bytes checked against its SHA-256 (each file read once)."""
+    rows = session.exec(
+        select(Document.id, Document.case_id, Document.sha256, Case.reference)
+        .join(Case, col(Case.id) == Document.case_id)
+        .order_by(col(Document.id))
+    ).all()
+    problems: dict[str, str] = {}
+    damaged = []
+    for document_id, case_id, sha256, reference in rows:
+        if sha256 not in problems:
+            problems[sha256] = _blob_problem(settings, sha256)
+        if problems[sha256] and document_id is not None:
+            damaged.append(DamagedDocument(document_id, case_id, reference, problems[sha256]))
+    return damaged
+
+
+def check_repository(session: Session, *, settings: Settings) -> list[DamagedDocument]:
+    """The repository's check, with a flag on each case holding a damaged document (legal and
+    procurement are told once per case)."""
+    damaged = verify_repository(session, settings=settings)
+    for document in damaged:
+        case = session.get(Case, document.case_id)
+        if case is not None:
+            raise_flag(
+                session,
+                case=case,
+                code=DAMAGED_FLAG,
+                message=f"Document {document.document_id} is {document.problem} in the "
+                "repository: its stored bytes no longer match the SHA-256 recorded at upload.",
+            )
+    return damaged

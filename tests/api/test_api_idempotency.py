@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from lifecycle import clock
 from lifecycle.models import AuditEvent, FlowRequest, Gate, Mail, RegisterEntry
 
-PDF = b"%PDF-1.4\n% signed contract\n"
+PDF = b"%PDF-1.4\n% signed contract\n%%EOF\n"
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from lifecycle.models import AuditEvent, Document
 from lifecycle.settings import Settings
 
 MAX_UPLOAD = 1024
-PDF = b"%PDF-1.4\n% draft contract\n"
+PDF = b"%PDF-1.4\n% draft contract\n%%EOF\n"
 
 
 @pytest.fixture
@@ -84,6 +84,19 @@ def stored(engine: Engine, settings: Settings) -> tuple[int, int, list[Path]]:
             id="png-declared-pdf",
         ),
         pytest.param({"data": b""}, 422, "file", id="empty"),
+        # Judged on the whole file: the first bytes of a PDF are not a PDF.
+        pytest.param({"data": b"%PDF-1.4\n" + b"x" * 1000}, 415, "file", id="pdf-cut-short"),
+        pytest.param(
+            {
+                "data": PDF,
+                "content_type": "application/vnd.openxmlformats-officedocument"
+                ".wordprocessingml.document",
+                "filename": "contract.docx",
+            },
+            415,
+            "file",
+            id="pdf-renamed-docx",
+        ),
         pytest.param(
             {"data": PDF + b"x" * (MAX_UPLOAD + 1 - len(PDF))}, 413, "file", id="one-byte-over"
         ),
@@ -110,7 +123,7 @@ def test_bad_upload_is_refused_and_stores_nothing(
 
 def test_a_file_exactly_at_the_limit_is_accepted(client: TestClient, case: tuple[int, str]) -> None:
     case_id, token = case
-    data = PDF + b"x" * (MAX_UPLOAD - len(PDF))
+    data = PDF + b"x" * (MAX_UPLOAD - len(PDF) - len(b"%%EOF\n")) + b"%%EOF\n"
     response = upload(client, case_id, token, data=data)
     assert response.status_code == 201, response.text
     assert response.json()["size_bytes"] == MAX_UPLOAD

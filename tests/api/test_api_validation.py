@@ -26,7 +26,7 @@ from lifecycle.models import (
 )
 from lifecycle.schemas import MAX_PENCE
 
-PDF = b"%PDF-1.4\n% signed contract\n"
+PDF = b"%PDF-1.4\n% signed contract\n%%EOF\n"
 COUNTED: tuple[type[SQLModel], ...] = (
     Case,
     AuditEvent,

@@ -13,7 +13,7 @@ from lifecycle import clock
 from lifecycle.calendar import start_of_day
 from lifecycle.models import Mail
 
-PDF = b"%PDF-1.4\n% signed contract\n"
+PDF = b"%PDF-1.4\n% signed contract\n%%EOF\n"
 
 
 def mail_to(engine: Engine, email: str) -> list[str]:
@@ -203,6 +203,10 @@ def test_above_threshold_key_contract_from_request_to_closure(
     )
     assert response.status_code == 200, response.text
     run_flows()
+    # Signed and confirmed: the signed contract is a record, neither replaced nor joined.
+    for data in (PDF, PDF + b"% a second signed copy"):
+        response = upload(client, case_id, legal_token, "contractSigned", data)
+        assert response.status_code == 409 and "variation" in response.json()["detail"]
 
     # 5. Register entry: named manager, completed fields, verification.
     response = client.put(

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 Person = Callable[[str], Page]
 # Stage flows run in Prefect between clicks: a few seconds each on a quiet machine.
 FLOW_WAIT_S = 120
-PDF = b"%PDF-1.4\n% procure browser test\n"
+PDF = b"%PDF-1.4\n% procure browser test\n%%EOF\n"
 
 
 def reload_until(page: Page, selector: str, *, what: str) -> None:

@@ -16,7 +16,7 @@ from tests.e2e.support import Api, Product, fresh_postgres_database, wait_until
 
 pytestmark = pytest.mark.e2e
 
-PDF = b"%PDF-1.4\n"
+PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 def stage_flow_finished(api: Api, case_id: int, flow_name: str, count: int = 1) -> bool:

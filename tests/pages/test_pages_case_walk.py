@@ -15,7 +15,7 @@ from lifecycle.calendar import start_of_day
 from lifecycle.models import Bid, Case, RegisterEntry
 from tests.pages.test_pages_case import gate_id, visible
 
-PDF = b"%PDF-1.4\n% a contract\n"
+PDF = b"%PDF-1.4\n% a contract\n%%EOF\n"
 BID_ID = re.compile(r'name="bid_id" type="radio" value="(\d+)"')
 
 

@@ -20,7 +20,7 @@ from lifecycle.services import cases, worklist
 from lifecycle.settings import Settings
 from tests.conftest import auth, purchase_request
 
-PDF = b"%PDF-1.4\n% a document\n"
+PDF = b"%PDF-1.4\n% a document\n%%EOF\n"
 
 
 def tasks(person: Any) -> list[str]:

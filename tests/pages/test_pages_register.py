@@ -290,7 +290,7 @@ def test_a_contract_reaches_the_register_through_the_lifecycle(
         f"/cases/{case['id']}/documents",
         legal,
         data={"document_type": "contractSigned", "title": "Signed"},
-        files={"file": ("signed.pdf", b"%PDF-1.4\n% van\n", "application/pdf")},
+        files={"file": ("signed.pdf", b"%PDF-1.4\n% van\n%%EOF\n", "application/pdf")},
     )
     start = clock.today() + timedelta(days=7)
     ok(
