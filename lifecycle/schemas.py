@@ -233,7 +233,10 @@ class LessonIn(Strict):
 
 
 # The public contract register's search: what a person or a client may ask of it.
-SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# A search is one line too: a NUL in it is refused by PostgreSQL, and matches nothing anyway.
+SearchText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200, pattern=ONE_LINE)
+]
 RegisterSort = Literal["reference", "title", "supplier", "value", "start_date", "end_date"]
 SortOrder = Literal["asc", "desc"]
 

@@ -17,7 +17,7 @@ from api.views import (
 )
 from lifecycle.access import Area, may_enter
 from lifecycle.models import MAX_ID
-from lifecycle.schemas import LessonIn
+from lifecycle.schemas import ONE_LINE, LessonIn
 from lifecycle.services import assurance as assurance_service
 from lifecycle.services import history, lessons, users
 
@@ -39,7 +39,7 @@ def add_lesson(body: LessonIn, session: SessionDep, user: CurrentUser) -> Lesson
 def search_lessons(
     session: SessionDep,
     user: CurrentUser,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200, pattern=ONE_LINE)] = None,
     case_id: int | None = None,
 ) -> list[LessonView]:
     """Search the lessons-learned log."""

@@ -15,6 +15,7 @@ from api.refusals import CHANGE_TO_A_CASE, CHANGE_WITH_BODY, answers
 from api.views import RegisterEntryView, register_view
 from lifecycle.schemas import (
     MAX_PENCE,
+    ONE_LINE,
     RegisterDetailsIn,
     RegisterFilter,
     RegisterSort,
@@ -37,7 +38,7 @@ Money = Annotated[int | None, Query(ge=0, le=MAX_PENCE, description="Whole-life 
 
 def _text(description: str) -> Any:
     """A bounded free-text query parameter."""
-    return Query(max_length=200, description=description)
+    return Query(max_length=200, pattern=ONE_LINE, description=description)
 
 
 def register_filter(

@@ -1,5 +1,6 @@
 """The lessons-learned log: any officer adds, anyone searches."""
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, or_, true
@@ -10,6 +11,15 @@ from lifecycle.errors import Forbidden
 from lifecycle.models import Case, Lesson, User
 from lifecycle.schemas import LessonIn
 from lifecycle.services import audit, cases, users
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _searchable(text: str | None) -> str | None:
+    """The words to look for: control characters cannot be in a lesson (nor reach
+    PostgreSQL, which refuses a NUL), so they are dropped from a search."""
+    cleaned = _CONTROL.sub("", text or "").strip()
+    return cleaned or None
 
 
 def add(session: Session, *, user: User, lesson: LessonIn) -> Lesson:
@@ -41,6 +51,7 @@ def search(
     case is not found, as if it did not exist), newest first."""
     if case_id is not None:
         cases.get_visible(session, case_id=case_id, user=reader)
+    text = _searchable(text)
     query = select(Lesson)
     if text:
         # autoescape: a % or _ the reader typed is that character, not a wildcard.
@@ -71,6 +82,7 @@ def log(
     case reference; and how many match in all. Every officer learns from every lesson, but a
     case's reference is shown (and searched) only where the reader may read that case."""
     readable = _readable_case(reader)
+    text = _searchable(text)
     conditions: list[ColumnElement[bool]] = []
     if text:
         conditions.append(

@@ -24,3 +24,13 @@ def test_percent_and_underscore_are_searched_for_themselves(
     assert found("_") == ["Name files case_ref_title"]
     assert found("10%") == ["Ask for 10% retention"]
     assert found("lesson") == ["Plain lesson"]
+
+
+def test_a_search_holding_a_control_character_is_refused_not_a_server_error(
+    client: TestClient, make_user: Any, helpers: Any
+) -> None:
+    _, token = make_user("requester")
+    for path in ("/lessons", "/register", "/register.csv"):
+        response = client.get(path, params={"q": "abc\x00def"}, headers=helpers.auth(token))
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["field"] == "q"

@@ -201,3 +201,9 @@ def test_a_case_you_may_not_read_is_no_case_at_all(
     assert "Agree KPIs early" in log and f"/app/cases/{case.id}" not in log
     assert "No lessons match your search" in stranger.get(f"/app/lessons?q={case.reference}").text
     assert f">{case.reference}</a>" in procurement.get("/app/lessons").text
+
+
+def test_the_lessons_page_searches_past_a_control_character(signed_in: Any) -> None:
+    browser, _, _ = signed_in("requester")
+    response = browser.get("/app/lessons?q=retention%00")
+    assert response.status_code == 200
