@@ -1,13 +1,15 @@
-"""The `procure` command: start the product or one part of it, manage users, and see to the
-mail outbox."""
+"""The `procure` command: start the product or one part of it, manage users, see to the mail
+outbox, check the audit history and the documents, back up and restore."""
 
 import argparse
 import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
-from lifecycle.db import get_engine, transaction
+from lifecycle import backup
+from lifecycle.db import get_engine, make_engine, transaction
 from lifecycle.errors import DomainError, Invalid
 from lifecycle.rules import Role
 from lifecycle.services import accounts, audit_chain, documents, history, outbox, users
@@ -130,6 +132,35 @@ def _documents_verify(_args: argparse.Namespace) -> int:
     return 1 if damaged else 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    """Write the database and the document repository to one archive."""
+    target = Path(args.file)
+    if target.exists():
+        raise Invalid("that file already exists: name a new one", field="file")
+    summary = backup.back_up(get_engine(), get_settings(), target)
+    print(
+        f"backed up {sum(summary.rows.values())} rows in {len(summary.rows)} tables and "
+        f"{summary.documents} documents (schema revision {summary.revision}) to {target}"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    """Restore an archive into an empty database and data folder."""
+    source = Path(args.file)
+    if not source.is_file():
+        raise Invalid("there is no such back-up file", field="file")
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Not get_engine(): that would build the newest schema before the back-up's rows are in.
+    summary = backup.restore(make_engine(settings.sqlalchemy_url), settings, source)
+    print(
+        f"restored {sum(summary.rows.values())} rows and {summary.documents} documents "
+        f"(taken at schema revision {summary.revision}) into {settings.data_dir}"
+    )
+    return 0
+
+
 def _start(_args: argparse.Namespace) -> int:
     """Everything, supervised."""
     from api.launcher import launch
@@ -246,6 +277,13 @@ def parser() -> argparse.ArgumentParser:
     audit_commands.add_parser(
         "verify", help="check every case's history for alteration (exit 1 if any)"
     ).set_defaults(handler=_audit_verify)
+    for name, archive_handler, text in (
+        ("backup", _backup, "write the database and the documents to one archive FILE"),
+        ("restore", _restore, "restore an archive FILE into an empty data folder"),
+    ):
+        archive_command = commands.add_parser(name, help=text)
+        archive_command.add_argument("file", metavar="FILE")
+        archive_command.set_defaults(handler=archive_handler)
     document_commands = commands.add_parser(
         "documents", help="the document repository"
     ).add_subparsers(dest="documents_command", required=True)
