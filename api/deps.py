@@ -3,23 +3,36 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.paths import is_page
 from lifecycle.access import Area, refusal
-from lifecycle.db import get_engine
+from lifecycle.db import get_engine, reading
 from lifecycle.errors import Forbidden, Unauthenticated
 from lifecycle.models import User
 from lifecycle.services import users
 from lifecycle.settings import Settings, get_settings
 
+# The API's reads: their transactions take no write lock. (Pages' reads may write: a sign-in
+# session is renewed as it is used.)
+READS = frozenset({"GET", "HEAD"})
 
-def sessions_on(engine: Engine | None = None) -> Iterator[Session]:
+
+def sessions_on(
+    engine: Engine | None = None,
+    # Typed as Request (not Optional) so FastAPI passes the request when this is the override.
+    request: Request = None,  # type: ignore[assignment]
+) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent; on `engine`, or
-    the configured database (tests and benchmarks pass their own)."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    the configured database (tests and benchmarks pass their own). An API read's transaction
+    only reads, so a slow read never holds up a writer."""
+    bind = engine or get_engine()
+    if request is not None and request.method in READS and not is_page(request):
+        bind = reading(bind)
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -28,9 +41,9 @@ def sessions_on(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
-def get_session() -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work on the configured database."""
-    yield from sessions_on()
+    yield from sessions_on(request=request)
 
 
 # scope="function": commit happens when the route returns, so a failed commit is an error

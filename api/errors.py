@@ -4,7 +4,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
-from api.pages.errors import domain_error_page, error_page, is_page
+from api.pages.errors import domain_error_page, error_page
+from api.paths import is_page
 from api.refusals import Refusal, refusal_response
 from lifecycle.errors import DomainError, Unauthenticated
 

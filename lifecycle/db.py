@@ -14,6 +14,8 @@ from lifecycle.schema import migrate
 from lifecycle.settings import get_settings
 
 Row = TypeVar("Row", bound=SQLModel)
+# The execution option that marks a transaction as one that only reads.
+READ_ONLY = "procure_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -35,11 +37,24 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection: Any) -> None:
             # One writer at a time, decided when the transaction starts: a check-then-act in
-            # one process cannot interleave with another's (PostgreSQL uses row locks).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # one process cannot interleave with another's (PostgreSQL uses row locks). A
+            # read-only transaction takes no lock at all: WAL gives it a snapshot, and writers
+            # go on beside it.
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+
+    @event.listens_for(engine, "begin")
+    def _read_only(connection: Any) -> None:
+        """A read's transaction is READ ONLY: a write in it is an error, not a surprise."""
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    return engine
 
 
 @lru_cache
@@ -50,6 +65,12 @@ def get_engine() -> Engine:
     engine = make_engine(settings.sqlalchemy_url)
     migrate(engine)
     return engine
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for transactions that only read: no write lock on SQLite, and on PostgreSQL
+    READ ONLY transactions, so a read that tried to write would fail loudly."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

@@ -3,7 +3,16 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -307,6 +316,24 @@ class Mail(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = stamp(default_factory=utcnow)
     sent_at: datetime | None = stamp(default=None)
+
+
+class MailRecipient(SQLModel, table=True):
+    """One address a mail is to, a row each: one person's mail is found by an index, not by
+    reading every mail's list. Written with the mail (see `_index_recipients`)."""
+
+    mail_id: int = Field(foreign_key="mail.id", primary_key=True)
+    address: str = Field(primary_key=True, index=True)
+
+
+@event.listens_for(Mail, "after_insert")
+def _index_recipients(_mapper: Any, connection: Connection, mail: Mail) -> None:
+    """Whoever queues a mail, its recipients are indexed in the same transaction."""
+    if mail.recipients:
+        connection.execute(
+            MailRecipient.__table__.insert(),  # type: ignore[attr-defined]
+            [{"mail_id": mail.id, "address": address} for address in set(mail.recipients)],
+        )
 
 
 # Sign-in for the pages. Separate tables rather than new columns on `user`, so a data folder

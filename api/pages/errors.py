@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from api.pages.web import BadCsrfToken, Page, SignInRequired, sign_in_url
+from api.paths import is_page
 from api.refusals import http_refusal, validation_refusal
 from lifecycle.errors import DomainError
 from lifecycle.settings import get_settings
@@ -24,11 +25,6 @@ TITLES = {
     422: "Something is not right",
     429: "Too many attempts",
 }
-
-
-def is_page(request: Request) -> bool:
-    """Requests for the pages, as against the API."""
-    return request.url.path == "/app" or request.url.path.startswith("/app/")
 
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, col, select
 
-from lifecycle.models import AuditEvent, FlowRequest, Mail, User
+from lifecycle.models import AuditEvent, FlowRequest, Mail, MailRecipient, User
 
 
 def timeline(session: Session, *, case_id: int) -> list[tuple[AuditEvent, User | None]]:
@@ -39,15 +39,11 @@ def mail(
         query = query.where(Mail.status == status)
     if case_id is not None:
         query = query.where(Mail.case_id == case_id)
-    query = query.order_by(col(Mail.id).desc())
-    if not recipient:
-        return list(session.exec(query.limit(limit)))
-    # Recipients are a JSON list, which SQLite and PostgreSQL search differently: filter
-    # while streaming, so older mail of one person is still found.
-    found: list[Mail] = []
-    for row in session.exec(query.execution_options(yield_per=500)):
-        if recipient in row.recipients:
-            found.append(row)
-            if len(found) == limit:
-                break
-    return found
+    if recipient:
+        # By the recipients' index: one person's mail among millions is a lookup, not a scan.
+        query = query.where(
+            col(Mail.id).in_(
+                select(MailRecipient.mail_id).where(MailRecipient.address == recipient)
+            )
+        )
+    return list(session.exec(query.order_by(col(Mail.id).desc()).limit(limit)))

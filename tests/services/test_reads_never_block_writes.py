@@ -1,0 +1,110 @@
+"""Reads never block writes: an API read's transaction takes no write lock on SQLite (and is
+READ ONLY on PostgreSQL), so a writer goes on while a slow read is open; one person's mail is
+found through the recipients' index, not by reading every mail."""
+
+import sqlite3
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel, select
+from starlette.requests import Request
+
+from api.deps import sessions_on
+from lifecycle.db import make_engine, transaction
+from lifecycle.models import Case, Mail, MailRecipient
+from lifecycle.services import history
+
+
+def request(method: str, path: str) -> Request:
+    """A bare request, as FastAPI hands the session dependency."""
+    return Request({"type": "http", "method": method, "path": path, "headers": []})
+
+
+def test_a_slow_api_read_does_not_hold_up_a_writer(engine: Engine, make_user: Any) -> None:
+    make_user("requester")
+    reads = sessions_on(engine, request("GET", "/cases"))
+    session = next(reads)
+    session.exec(select(Case)).all()  # the read is under way, its transaction open
+    finished = threading.Event()
+
+    def write() -> None:
+        """Another request changing something meanwhile."""
+        with transaction(engine) as writer:
+            make_mail(writer, "during-the-read", ["legal@council.example"])
+        finished.set()
+
+    started = time.monotonic()
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert finished.wait(5), "the writer waited on the read"
+    assert time.monotonic() - started < 2
+    thread.join()
+    with pytest.raises(StopIteration):
+        next(reads)  # the read ends (and commits nothing)
+
+
+@pytest.mark.postgres
+def test_an_api_read_cannot_write_on_postgres(postgres_engine: Engine) -> None:
+    reads = sessions_on(postgres_engine, request("GET", "/cases"))
+    session = next(reads)
+    with pytest.raises(DBAPIError, match="read-only transaction"):
+        session.execute(text('UPDATE "user" SET name = name'))
+    reads.close()
+
+
+def test_a_page_read_and_an_api_write_take_the_write_lock(tmp_path: Any) -> None:
+    path = tmp_path / "procure.db"
+    engine = make_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    for method, where in (("GET", "/app/"), ("POST", "/cases")):
+        session = next(sessions_on(engine, request(method, where)))
+        session.exec(select(Case)).all()
+        probe = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            probe.execute("BEGIN IMMEDIATE")
+        probe.close()
+        session.close()
+    engine.dispose()
+
+
+def make_mail(session: Session, key: str, recipients: list[str]) -> None:
+    """One queued mail."""
+    session.add(
+        Mail(
+            key=key,
+            notification="gate_opened",
+            recipients=recipients,
+            subject=key,
+            text_body="Text\n",
+            html_body="<p>HTML</p>\n",
+        )
+    )
+
+
+def test_one_persons_mail_is_found_by_index(engine: Engine) -> None:
+    with transaction(engine) as session:
+        for number in range(30):
+            make_mail(session, f"mail-{number}", [f"officer{number % 3}@council.example"])
+        make_mail(session, "shared", ["officer1@council.example", "legal@council.example"])
+    with Session(engine) as session:
+        found = history.mail(session, recipient="officer1@council.example")
+        assert [mail.key for mail in found][:2] == ["shared", "mail-28"]
+        assert len(found) == 11
+        assert [m.key for m in history.mail(session, recipient="legal@council.example")] == [
+            "shared"
+        ]
+        assert session.exec(select(MailRecipient)).all()[0].address.endswith("@council.example")
+        dialect = session.get_bind().dialect.name
+        query = (
+            "EXPLAIN QUERY PLAN SELECT mail_id FROM mailrecipient WHERE address = 'a'"
+            if dialect == "sqlite"
+            else "EXPLAIN SELECT mail_id FROM mailrecipient WHERE address = 'a'"
+        )
+        if dialect == "postgresql":
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = " ".join(str(row) for row in session.execute(text(query)))
+    assert "ix_mailrecipient_address" in plan, plan
