@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from flows.runner import deployment_name
 from lifecycle.db import get_engine, transaction
 from lifecycle.models import FlowRequest, utcnow
+from lifecycle.services import outbox
 from lifecycle.settings import Settings, get_settings
 from notifications import SmtpSender, deliver_due, smtp_configured
 from notifications.delivery import attempts_within
@@ -158,6 +159,15 @@ class Dispatcher:
             # Touch unchanged rows too, so each is looked at again only after a pause.
             mark(self.engine, row.id, status=status)
             changed += status != row.status
+            if status == "crashed":
+                # Its process died mid-run (a worker killed): the case still needs the step.
+                with transaction(self.engine) as session:
+                    again = outbox.rerun_after_crash(session, request=row)
+                log.warning(
+                    "flow run %s crashed; %s",
+                    row.run_name,
+                    "asked for again" if again else "not asked for again: it crashed too often",
+                )
         return changed
 
     async def deliver_mail(self) -> None:

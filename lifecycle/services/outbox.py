@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from lifecycle.models import Case, FlowRequest, Mail, User, utcnow
 from lifecycle.rules import Stage
@@ -49,6 +49,33 @@ def enqueue_flow_again(session: Session, *, case: Case, stage: Stage, why: str) 
         )
     ).all()
     return enqueue_flow(session, case=case, stage=stage, trigger=f"{why}-{len(earlier) + 1}")
+
+
+# A stage run whose process died (a worker killed mid-run) is asked for again this many times
+# at most: its steps are safe to repeat, and a run that keeps dying needs a person.
+RERUNS_AFTER_CRASH = 3
+
+
+def rerun_after_crash(session: Session, *, request: FlowRequest) -> FlowRequest | None:
+    """Ask again for a stage run that crashed with its process, so the case is not left
+    without its next step; None once it has crashed too often (or it is not a stage)."""
+    stages = {name: stage for stage, name in FLOW_NAMES.items()}
+    case = session.get(Case, request.case_id) if request.case_id else None
+    stage = stages.get(request.flow_name)
+    if case is None or stage is None:
+        return None
+    crashed_before = session.exec(
+        select(FlowRequest.id).where(
+            FlowRequest.case_id == case.id,
+            FlowRequest.flow_name == request.flow_name,
+            col(FlowRequest.key).contains(":after-crash-"),
+        )
+    ).all()
+    if len(crashed_before) >= RERUNS_AFTER_CRASH:
+        return None
+    return enqueue_flow(
+        session, case=case, stage=stage, trigger=f"after-crash-{len(crashed_before) + 1}"
+    )
 
 
 def enqueue_account_mail(
