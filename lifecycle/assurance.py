@@ -49,6 +49,13 @@ TARGETS: dict[str, float] = {
 }
 
 
+# What each measure counts, singular and plural: contracts, unless it says otherwise.
+UNITS: dict[str, tuple[str, str]] = {
+    "mail_delivered": ("notification", "notifications"),
+    "history_intact": ("case", "cases"),
+}
+
+
 @dataclass(frozen=True)
 class Shortfall:
     """A case that falls short of a measure."""
@@ -76,6 +83,11 @@ class Measure:
     def share(self) -> float | None:
         """The proportion met, or None when the measure applies to nothing yet."""
         return share_of(self.met, self.of)
+
+    @property
+    def unit(self) -> tuple[str, str]:
+        """What the measure counts, singular and plural."""
+        return UNITS.get(self.key, ("contract", "contracts"))
 
     @property
     def target(self) -> float:

@@ -121,6 +121,10 @@ def test_each_measure_shows_its_figures_and_links_the_cases_that_fall_short(
     assert "0 of 1 contract meets this" in signed and "PR-2026-0001" in signed
     lessons = words(section(page.text, "lessons_at_closure"))
     assert "No contract has reached the point where this applies yet" in lessons
+    # Measures of other things say what they count.
+    assert "5 of 5 cases meet this" in words(section(page.text, "history_intact"))
+    mail = words(section(page.text, "mail_delivered"))
+    assert "No notification has reached the point where this applies yet" in mail
 
     glance = words(page.text.split("At a glance", 1)[1].split("</table>", 1)[0])
     assert "Legal consulted before procurement 3 of 4 75% Below target" in glance
