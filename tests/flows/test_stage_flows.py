@@ -166,5 +166,9 @@ def test_dispatcher_shows_a_run_that_died_without_its_hooks(
 
     assert run(submit_crash_reconcile()) == 1
     with Session(product_database) as session:
-        row = session.exec(select(FlowRequest).where(FlowRequest.case_id == case_id)).one()
-    assert row.status == "crashed"
+        rows = session.exec(
+            select(FlowRequest).where(FlowRequest.case_id == case_id).order_by(col(FlowRequest.id))
+        ).all()
+    # The crashed run shows as crashed, and the stage is asked for again.
+    assert [row.status for row in rows] == ["crashed", "pending"]
+    assert rows[1].key.endswith(":purchase_request:after-crash-1")
