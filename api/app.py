@@ -8,7 +8,16 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import errors, pages
 from api.limits import BodyLimit
-from api.routers import cases, contract, documents, gates, procurement, records, register
+from api.routers import (
+    cases,
+    contract,
+    documents,
+    gates,
+    procurement,
+    records,
+    register,
+    training,
+)
 from lifecycle.settings import get_settings
 
 
@@ -40,7 +49,7 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     serve_docs_locally(app)
-    for module in (cases, gates, procurement, documents, contract, register, records):
+    for module in (cases, gates, procurement, documents, contract, register, records, training):
         app.include_router(module.router)
     pages.install(app)
     # Outermost of our middleware: bodies are bounded before any route or dependency reads them.

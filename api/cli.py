@@ -6,13 +6,23 @@ import asyncio
 import getpass
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from lifecycle import backup
 from lifecycle.db import get_engine, make_engine, transaction
 from lifecycle.errors import DomainError, Invalid
 from lifecycle.rules import Role
-from lifecycle.services import accounts, audit_chain, documents, history, outbox, users
+from lifecycle.schemas import TrainingRecordIn
+from lifecycle.services import (
+    accounts,
+    audit_chain,
+    documents,
+    history,
+    outbox,
+    training,
+    users,
+)
 from lifecycle.settings import get_settings
 
 
@@ -161,6 +171,42 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_record(args: argparse.Namespace) -> int:
+    """Record a course a person completed, as the procurement officer or admin `--by`."""
+    try:
+        completed_on = date.fromisoformat(args.completed_on)
+        valid_until = date.fromisoformat(args.valid_until) if args.valid_until else None
+    except ValueError:
+        raise Invalid("dates are written YYYY-MM-DD", field="completed_on") from None
+    with transaction() as session:
+        person = users.by_email(session, email=args.email)
+        recorder = users.by_email(session, email=args.by)
+        assert person.id is not None
+        row = training.record(
+            session,
+            by=recorder,
+            training=TrainingRecordIn(
+                user_id=person.id,
+                course=args.course,
+                provider=args.provider,
+                completed_on=completed_on,
+                valid_until=valid_until,
+            ),
+            settings=get_settings(),
+        )
+        lapses = f"valid until {row.valid_until}" if row.valid_until else "does not lapse"
+        print(f"recorded {row.course} for {person.email} ({lapses})")
+    return 0
+
+
+def _training_needs(_args: argparse.Namespace) -> int:
+    """Print who needs training for which contracts."""
+    with transaction() as session:
+        for need in training.open_needs(session):
+            print(f"{need.reference}\t{need.manager_name}\t{need.why}\tsince {need.since:%Y-%m-%d}")
+    return 0
+
+
 def _start(_args: argparse.Namespace) -> int:
     """Everything, supervised."""
     from api.launcher import launch
@@ -284,6 +330,20 @@ def parser() -> argparse.ArgumentParser:
         archive_command = commands.add_parser(name, help=text)
         archive_command.add_argument("file", metavar="FILE")
         archive_command.set_defaults(handler=archive_handler)
+    training_commands = commands.add_parser(
+        "training", help="training records and needs"
+    ).add_subparsers(dest="training_command", required=True)
+    recorded = training_commands.add_parser("record", help="record a course a person completed")
+    recorded.add_argument("--email", required=True, help="whose training it is")
+    recorded.add_argument("--course", required=True)
+    recorded.add_argument("--provider", required=True)
+    recorded.add_argument("--completed-on", required=True, help="YYYY-MM-DD")
+    recorded.add_argument("--valid-until", help="YYYY-MM-DD; leave out if it does not lapse")
+    recorded.add_argument("--by", required=True, help="the procurement officer or admin")
+    recorded.set_defaults(handler=_training_record)
+    training_commands.add_parser("needs", help="who needs training").set_defaults(
+        handler=_training_needs
+    )
     document_commands = commands.add_parser(
         "documents", help="the document repository"
     ).add_subparsers(dest="documents_command", required=True)

@@ -39,6 +39,27 @@ class UserView(View):
     roles: list[str]
 
 
+class TrainingRecordView(View):
+    id: int
+    user_id: int
+    course: str
+    provider: str
+    completed_on: date
+    valid_until: date | None
+    recorded_by: int
+    recorded_at: datetime
+
+
+class TrainingNeedView(View):
+    case_id: int
+    reference: str
+    title: str
+    manager_id: int
+    manager_name: str
+    why: str
+    since: datetime
+
+
 class PersonRef(View):
     id: int
     name: str

@@ -1,13 +1,22 @@
 """Scheduled flows: the monitoring sweep (reviews due, overdue, unsigned starts, the checks of
-the audit history and the document repository, the daily anchor, the month's assurance
-snapshot, expired sign-in records) and the SLA sweep (gates past their due date). Mail keys
-make each reminder go once; the snapshot is one row per month and measure, updated in place."""
+the audit history and the document repository, the daily anchor, training needs, the month's
+assurance snapshot, expired sign-in records) and the SLA sweep (gates past their due date).
+Mail keys make each reminder go once; the snapshot is one row per month and measure, updated
+in place."""
 
 from prefect import flow, get_run_logger, task
 
 from lifecycle import clock
 from lifecycle.db import transaction
-from lifecycle.services import accounts, assurance, audit_chain, documents, gates, monitoring
+from lifecycle.services import (
+    accounts,
+    assurance,
+    audit_chain,
+    documents,
+    gates,
+    monitoring,
+    training,
+)
 from lifecycle.settings import get_settings
 
 
@@ -48,6 +57,14 @@ def check_documents() -> int:
 
 
 @task(retries=3, retry_delay_seconds=2)
+def check_training() -> int:
+    """Training needs of the managers of large or complex contracts: lapsed training raises
+    one again, new training meets it. Returns how many are open."""
+    with transaction() as session:
+        return training.sweep(session, settings=get_settings())
+
+
+@task(retries=3, retry_delay_seconds=2)
 def purge_sign_ins() -> int:
     """Expired browser sessions, old failed sign-ins and expired invitations go."""
     with transaction() as session:
@@ -69,6 +86,7 @@ async def monitoring_sweep() -> dict[str, int]:
     # Before the snapshot, so the month's figures count what it flags.
     result["histories_altered"] = check_history()
     result["documents_damaged"] = check_documents()
+    result["training_needs_open"] = check_training()
     result["assurance_measures"] = record_assurance()
     result["sign_in_records_removed"] = purge_sign_ins()
     get_run_logger().info("monitoring sweep: %s", result)

@@ -17,6 +17,8 @@ class Area(StrEnum):
     READ_USERS = "read_users"
     MANAGE_USERS = "manage_users"
     READ_ALL_MAIL = "read_all_mail"
+    RECORD_TRAINING = "record_training"
+    READ_ALL_TRAINING = "read_all_training"
 
 
 AREA_ROLES: dict[Area, frozenset[Role]] = {
@@ -29,6 +31,9 @@ AREA_ROLES: dict[Area, frozenset[Role]] = {
     Area.READ_USERS: frozenset({Role.ADMIN, Role.AUDITOR}),
     Area.MANAGE_USERS: frozenset({Role.ADMIN}),
     Area.READ_ALL_MAIL: frozenset({Role.ADMIN, Role.AUDITOR}),
+    # Procurement keeps the council's training records; everyone reads their own.
+    Area.RECORD_TRAINING: frozenset({Role.PROCUREMENT, Role.ADMIN}),
+    Area.READ_ALL_TRAINING: frozenset({Role.PROCUREMENT, Role.ADMIN, Role.AUDITOR}),
 }
 
 

@@ -28,6 +28,10 @@ class ContractRecord:
     closed_completed: bool
     lessons_recorded: bool
     case_id: int | None = None  # so a shortfall can link to its case
+    # Key, or at or over the trained-manager threshold (lifecycle/training.py).
+    needs_trained_manager: bool = False
+    manager_trained: bool = False
+    manager_name: str = ""
 
 
 # Every measure is one of the audit's fixes, and the 2019 report accepted no exceptions to any
@@ -41,6 +45,8 @@ TARGETS: dict[str, float] = {
     "exit_plan_and_summary": 1.0,
     "no_overdue_review": 1.0,
     "lessons_at_closure": 1.0,
+    # The audit's open recommendation: officers needing training identified, and trained.
+    "trained_managers": 1.0,
     # Not one of the audit's fixes, but each of them leans on people being told: a mail given
     # up on is a gate nobody heard of.
     "mail_delivered": 1.0,
@@ -176,7 +182,36 @@ def assess(records: Sequence[ContractRecord], *, register_threshold_pence: int) 
             lambda r: r.closed_completed,
             lambda r: r.lessons_recorded,
         ),
+        _trained_managers(records),
     ]
+
+
+def _trained_managers(records: Sequence[ContractRecord]) -> Measure:
+    """Live large or complex contracts whose manager's training counts today; a shortfall
+    names the manager beside the case."""
+    population = [
+        record
+        for record in records
+        if record.in_force
+        and not record.closed_completed
+        and record.needs_trained_manager
+        and record.manager_name
+    ]
+    short = sorted(
+        (
+            Shortfall(f"{record.reference} ({record.manager_name})", record.case_id)
+            for record in population
+            if not record.manager_trained
+        ),
+        key=lambda case: case.reference,
+    )
+    return Measure(
+        key="trained_managers",
+        name="managers of large or complex contracts trained",
+        met=len(population) - len(short),
+        of=len(population),
+        short=tuple(short),
+    )
 
 
 def mail_delivered(sent: int, failed: Sequence[Shortfall]) -> Measure:

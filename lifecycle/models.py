@@ -225,6 +225,32 @@ class Flag(SQLModel, table=True):
     raised_at: datetime = stamp(default_factory=utcnow)
 
 
+class TrainingRecord(SQLModel, table=True):
+    """A course a person completed, and until when it counts (None: it does not lapse)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    course: str
+    provider: str
+    completed_on: date
+    valid_until: date | None = None
+    recorded_by: int = Field(foreign_key="user.id")
+    recorded_at: datetime = stamp(default_factory=utcnow)
+
+
+class TrainingNeed(SQLModel, table=True):
+    """A contract whose named manager lacks the training its size or complexity needs: open
+    from `raised_at` until a valid training record meets it (`met_at`). Lapsed training opens
+    a new one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    manager_id: int = Field(foreign_key="user.id", index=True)
+    why: str
+    raised_at: datetime = stamp(default_factory=utcnow)
+    met_at: datetime | None = stamp(default=None, index=True)
+
+
 class RegisterEntry(SQLModel, table=True):
     """The case's line in the Transparency Code contract register."""
 

@@ -270,3 +270,22 @@ class RegisterFilter(Strict):
             relation = "less than" if lower_name == "min_value_pence" else "before"
             raise ValueError(f"{info.field_name} must not be {relation} {lower_name}")
         return value
+
+
+class TrainingRecordIn(Strict):
+    """A course a person completed; `valid_until` empty when it does not lapse."""
+
+    user_id: int
+    course: Text
+    provider: Text
+    completed_on: Day
+    valid_until: Day | None = None
+
+    @field_validator("valid_until")
+    @classmethod
+    def _valid_after_completion(cls, value: date | None, info: ValidationInfo) -> date | None:
+        """Training cannot lapse before it was completed."""
+        completed = info.data.get("completed_on")
+        if value is not None and completed is not None and value < completed:
+            raise ValueError("valid_until cannot be before completed_on")
+        return value

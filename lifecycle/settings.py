@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     works_threshold_pence: int = 5_193_000_00
     light_touch_threshold_pence: int = 663_540_00
     register_threshold_pence: int = 5_000_00  # Transparency Code: contracts of 5,000 or more
+    # Contracts at or over this whole-life value, and every key contract, need a trained manager.
+    trained_manager_threshold_pence: int = 500_000_00
     kpi_threshold_pence: int = 5_000_000_00
 
     standstill_working_days: int = Field(default=8, ge=8)  # Procurement Act 2023 s.51 minimum

@@ -114,7 +114,7 @@ def name_manager(case_id: int, page: SignedInPage, data: Form) -> Response:
         fields=MANAGER_FIELDS,
         model=lambda: ContractManagerIn.model_validate({"user_id": chosen or None}),
         call=lambda case, named: cases.name_contract_manager(
-            page.db, case=case, user=page.me, manager_id=named.user_id
+            page.db, case=case, user=page.me, manager_id=named.user_id, settings=page.settings
         ),
         done=lambda case: "Contract manager named: they have been told by email",
         ask={"manager_id": "Select the contract manager"},

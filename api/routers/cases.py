@@ -92,9 +92,16 @@ def resubmit(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail
     responses=answers(*CHANGE_WITH_BODY),
 )
 def name_manager(
-    case_id: int, body: ContractManagerIn, session: SessionDep, user: CurrentUser
+    case_id: int,
+    body: ContractManagerIn,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
 ) -> CaseDetail:
-    """Name the contract manager (who is told by email)."""
+    """Name the contract manager (who is told by email); an untrained manager of a key
+    contract or one of 500,000 or more raises a training need."""
     case = cases.get_for_change(session, case_id=case_id, user=user)
-    cases.name_contract_manager(session, case=case, user=user, manager_id=body.user_id)
+    cases.name_contract_manager(
+        session, case=case, user=user, manager_id=body.user_id, settings=settings
+    )
     return case_detail(session, case)

@@ -48,8 +48,9 @@ from lifecycle.rules import (
     Status,
     register_missing,
 )
-from lifecycle.services import register, users
+from lifecycle.services import register, training, users
 from lifecycle.settings import Settings
+from lifecycle.training import training_need
 
 # How far back the page's trend reaches, counting the current month.
 TREND_MONTHS = 12
@@ -166,7 +167,7 @@ def _complete_on_register(session: Session) -> set[int]:
     }
 
 
-def records(session: Session) -> list[ContractRecord]:
+def records(session: Session, settings: Settings) -> list[ContractRecord]:
     """The report's view of every case that needed a contract, oldest first. Each fact is one
     query over all cases (ids of cases outside the report are simply never looked up)."""
     cases = _read(
@@ -191,6 +192,9 @@ def records(session: Session) -> list[ContractRecord]:
     summaries = _case_ids(session, _holding("contractSummary"))
     on_register = _complete_on_register(session)
     lessons = _case_ids(session, sa.select(col(Lesson.case_id)).distinct())
+    trained = training.trained_managers(session, today)
+    names = dict(session.exec(select(User.id, User.name)).all())
+    threshold = settings.trained_manager_threshold_pence
     # Looked up once rather than once per row: an enum member's value is a property.
     monitoring, closed, completed = (
         Stage.MONITORING.value,
@@ -218,6 +222,9 @@ def records(session: Session) -> list[ContractRecord]:
                 closed_completed=status == closed and outcome == completed,
                 lessons_recorded=case_id in lessons,
                 case_id=case_id,
+                needs_trained_manager=bool(training_need(key, value, threshold)),
+                manager_trained=manager_id in trained,
+                manager_name=names.get(manager_id, "") if manager_id else "",
             )
         )
     return found
@@ -254,7 +261,9 @@ def _history_measure(session: Session) -> Measure:
 def _measures(session: Session, settings: Settings) -> list[Measure]:
     """The measures over every contract case, and mail, unchecked (the sweep records them for
     nobody)."""
-    measures = assess(records(session), register_threshold_pence=settings.register_threshold_pence)
+    measures = assess(
+        records(session, settings), register_threshold_pence=settings.register_threshold_pence
+    )
     return [*measures, _mail_measure(session), _history_measure(session)]
 
 

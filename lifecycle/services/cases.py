@@ -31,7 +31,7 @@ from lifecycle.rules import (
     route_for,
 )
 from lifecycle.schemas import PurchaseRequestChanges, PurchaseRequestIn
-from lifecycle.services import audit, outbox, progress, register, users
+from lifecycle.services import audit, outbox, progress, register, training, users
 from lifecycle.settings import Settings
 from notifications import Notification
 
@@ -228,8 +228,11 @@ def resubmit(session: Session, *, case: Case, user: User) -> Case:
     return case
 
 
-def name_contract_manager(session: Session, *, case: Case, user: User, manager_id: int) -> Case:
-    """Name the officer who will manage the contract, and tell them."""
+def name_contract_manager(
+    session: Session, *, case: Case, user: User, manager_id: int, settings: Settings
+) -> Case:
+    """Name the officer who will manage the contract, and tell them; an untrained manager of a
+    large or complex contract is allowed, and raises a training need."""
     if refusal := manager_naming_refusal(user.id, users.roles_of(user), case.requester_id):
         raise Forbidden(refusal)
     if conflict := manager_naming_conflict(case.reference, Stage(case.stage), Status(case.status)):
@@ -262,6 +265,7 @@ def name_contract_manager(session: Session, *, case: Case, user: User, manager_i
         key_contract=case.key_contract,
     )
     register.name_manager(session, case=case, manager=manager)
+    training.check_case(session, case=case, settings=settings)
     return case
 
 

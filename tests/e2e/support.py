@@ -182,11 +182,33 @@ class Product:
 
     def create_user(self, name: str, email_address: str, *roles: str) -> tuple[int, str]:
         """An admin creates a user from the command line; returns (id, token)."""
-        role_args = [arg for role in roles for arg in ("--role", role)]
-        out = self.cli("users", "create", "--name", name, "--email", email_address, *role_args)
-        user_id = int(out.split()[2])
-        token = out.strip().splitlines()[-1].rsplit(" ", 1)[-1]
-        return user_id, token
+        return create_user(self.environment(), name, email_address, *roles)
+
+
+def create_user(env: dict[str, str], name: str, email_address: str, *roles: str) -> tuple[int, str]:
+    """`procure users create` with the product's environment; returns (id, token)."""
+    role_args = [arg for role in roles for arg in ("--role", role)]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "users",
+            "create",
+            "--name",
+            name,
+            "--email",
+            email_address,
+            *role_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.split()[2]), result.stdout.strip().rsplit(" ", 1)[-1]
 
 
 class PrefectServer:

@@ -8,7 +8,6 @@ mail arrives once."""
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,8 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.cluster import ROOT, Cluster
-from tests.e2e.support import Api, Inbox, free_port, fresh_postgres_database, wait_until
+from api.cluster import Cluster
+from tests.e2e.support import (
+    Api,
+    Inbox,
+    create_user,
+    free_port,
+    fresh_postgres_database,
+    wait_until,
+)
 from tests.e2e.test_whole_product import decide, pending_gate, stage_flow_finished, upload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.prefect]
@@ -51,32 +57,6 @@ def cluster(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[Cluster]:
             running.stop()
             for log in sorted((running.data_dir / "logs").glob("*.log")):
                 print(f"--- {log.name} (last lines)\n{log.read_text()[-3000:]}")
-
-
-def create_user(cluster: Cluster, name: str, email: str, *roles: str) -> tuple[int, str]:
-    """An admin creates a user from the command line on an API machine."""
-    role_args = [arg for role in roles for arg in ("--role", role)]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "users",
-            "create",
-            "--name",
-            name,
-            "--email",
-            email,
-            *role_args,
-        ],
-        cwd=ROOT,
-        env=cluster.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return int(result.stdout.split()[2]), result.stdout.strip().rsplit(" ", 1)[-1]
 
 
 def api_processes(pid: int) -> list[int]:
@@ -113,11 +93,11 @@ def test_a_case_goes_through_while_parts_of_the_deployment_die(
     )
 
     people = {
-        role: create_user(cluster, f"{role.title()} Person", f"{role}@council.example", role)
+        role: create_user(cluster.env(), f"{role.title()} Person", f"{role}@council.example", role)
         for role in ("requester", "legal", "procurement", "contract_manager", "auditor")
     }
     people["approver"] = create_user(
-        cluster, "Approver Person", "approver@council.example", "procurement"
+        cluster.env(), "Approver Person", "approver@council.example", "procurement"
     )
     api = {role: Api(cluster.api_url, token) for role, (_, token) in people.items()}
     today = date.today()

@@ -137,11 +137,11 @@ def test_monitoring_sweep_keeps_one_assurance_snapshot_per_measure_a_month(
 ) -> None:
     requester, _ = make_user("requester")
     raise_case(product_database, requester, settings)
-    assert run(monitoring_sweep())["assurance_measures"] == 9
-    assert run(monitoring_sweep())["assurance_measures"] == 9
+    assert run(monitoring_sweep())["assurance_measures"] == 10
+    assert run(monitoring_sweep())["assurance_measures"] == 10
     with Session(product_database) as session:
         rows = session.exec(select(AssuranceSnapshot)).all()
-    assert len(rows) == 9 and len({(row.month, row.measure) for row in rows}) == 9
+    assert len(rows) == 10 and len({(row.month, row.measure) for row in rows}) == 10
 
 
 def test_dispatcher_shows_a_run_that_died_without_its_hooks(

@@ -142,11 +142,11 @@ def test_a_snapshot_is_one_row_per_measure_a_month_holding_the_last_value(
     first = add_case(engine, requester, 1)
     entered_procurement(engine, first, DAY)
     with transaction(engine) as session:
-        assert assurance.record_snapshot(session, settings=settings) == 9
+        assert assurance.record_snapshot(session, settings=settings) == 10
     with transaction(engine) as session:
-        assert assurance.record_snapshot(session, settings=settings) == 9
+        assert assurance.record_snapshot(session, settings=settings) == 10
     march = rows(engine)
-    assert len(march) == 9 and {month for month, *_ in march} == {"2026-03"}
+    assert len(march) == 10 and {month for month, *_ in march} == {"2026-03"}
     assert ("2026-03", "legal_first", 0, 1) in march
 
     # Later in the month the case is put right: the month's row now holds that.
@@ -154,7 +154,7 @@ def test_a_snapshot_is_one_row_per_measure_a_month_holding_the_last_value(
     legal(engine, first, 1, "approve", DAY - timedelta(days=1))
     with transaction(engine) as session:
         assurance.record_snapshot(session, settings=settings)
-    assert ("2026-03", "legal_first", 1, 1) in rows(engine) and len(rows(engine)) == 9
+    assert ("2026-03", "legal_first", 1, 1) in rows(engine) and len(rows(engine)) == 10
 
     # A new month gets rows of its own; March keeps its month-end state.
     monkeypatch.setattr(clock, "today", lambda: date(2026, 4, 1))
@@ -163,7 +163,7 @@ def test_a_snapshot_is_one_row_per_measure_a_month_holding_the_last_value(
     with transaction(engine) as session:
         assurance.record_snapshot(session, settings=settings)
     recorded = rows(engine)
-    assert len(recorded) == 18
+    assert len(recorded) == 20
     assert ("2026-03", "legal_first", 1, 1) in recorded
     assert ("2026-04", "legal_first", 1, 2) in recorded
 
