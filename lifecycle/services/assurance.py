@@ -28,6 +28,7 @@ from lifecycle.errors import Forbidden
 from lifecycle.models import (
     AssuranceSnapshot,
     AuditEvent,
+    Bid,
     Case,
     Contract,
     Document,
@@ -193,6 +194,12 @@ def records(session: Session, settings: Settings) -> list[ContractRecord]:
     on_register = _complete_on_register(session)
     lessons = _case_ids(session, sa.select(col(Lesson.case_id)).distinct())
     trained = training.trained_managers(session, today)
+    # The value the register gives: the awarded price once there is one.
+    awarded = dict(
+        session.exec(
+            select(Case.id, Bid.price_pence).join(Bid, col(Bid.id) == Case.awarded_bid_id)
+        ).all()
+    )
     names = dict(session.exec(select(User.id, User.name)).all())
     threshold = settings.trained_manager_threshold_pence
     # Looked up once rather than once per row: an enum member's value is a property.
@@ -222,7 +229,9 @@ def records(session: Session, settings: Settings) -> list[ContractRecord]:
                 closed_completed=status == closed and outcome == completed,
                 lessons_recorded=case_id in lessons,
                 case_id=case_id,
-                needs_trained_manager=bool(training_need(key, value, threshold)),
+                needs_trained_manager=bool(
+                    training_need(key, awarded.get(case_id, value), threshold)
+                ),
                 manager_trained=manager_id in trained,
                 manager_name=names.get(manager_id, "") if manager_id else "",
             )

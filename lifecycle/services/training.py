@@ -6,12 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from lifecycle import clock
 from lifecycle.access import Area, may_enter, refusal
 from lifecycle.errors import Forbidden, Invalid, NotFound
-from lifecycle.models import Case, TrainingNeed, TrainingRecord, User, utcnow
+from lifecycle.models import Bid, Case, TrainingNeed, TrainingRecord, User, utcnow
 from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import TrainingRecordIn
 from lifecycle.services import audit, outbox, users
@@ -116,7 +116,7 @@ def check_case(session: Session, *, case: Case, settings: Settings) -> TrainingN
     ).first()
     manager_id = case.contract_manager_id
     why = training_need(
-        case.key_contract, case.estimated_value_pence, settings.trained_manager_threshold_pence
+        case.key_contract, contract_value(session, case), settings.trained_manager_threshold_pence
     )
     needed = bool(why) and manager_id is not None and case.status != Status.CLOSED.value
     if needed and manager_id is not None and not _trained(session, manager_id, clock.today()):
@@ -137,6 +137,16 @@ def check_case(session: Session, *, case: Case, settings: Settings) -> TrainingN
             manager_id=need.manager_id,
         )
     return None
+
+
+def contract_value(session: Session, case: Case) -> int:
+    """The contract's whole-life value as the register gives it: the awarded bid's price once
+    there is one, the request's estimate until then."""
+    if case.awarded_bid_id is not None:
+        price = session.exec(select(Bid.price_pence).where(Bid.id == case.awarded_bid_id)).first()
+        if price is not None:
+            return price
+    return case.estimated_value_pence
 
 
 def _raise(session: Session, *, case: Case, manager_id: int, why: str) -> TrainingNeed:
@@ -170,13 +180,18 @@ def _raise(session: Session, *, case: Case, manager_id: int, why: str) -> Traini
 
 
 def sweep(session: Session, *, settings: Settings) -> int:
-    """The daily check of every managed contract: lapsed training raises its need again, new
-    training meets it. Returns how many needs are open after it."""
+    """The daily check of every managed contract, and of every case with a need still open
+    (one closed since is met): lapsed training raises its need again, new training meets it.
+    Returns how many needs are open after it."""
+    open_cases = select(TrainingNeed.case_id).where(col(TrainingNeed.met_at).is_(None))
     for case in session.exec(
         select(Case).where(
-            col(Case.stage).in_(MANAGED),
-            Case.status != Status.CLOSED.value,
-            col(Case.contract_manager_id).is_not(None),
+            or_(
+                col(Case.stage).in_(MANAGED)
+                & (Case.status != Status.CLOSED.value)
+                & col(Case.contract_manager_id).is_not(None),
+                col(Case.id).in_(open_cases),
+            )
         )
     ):
         check_case(session, case=case, settings=settings)

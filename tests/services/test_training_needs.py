@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from lifecycle import clock
 from lifecycle.db import transaction
-from lifecycle.models import AuditEvent, Case, Mail, User
+from lifecycle.models import AuditEvent, Bid, Case, Mail, User
 from lifecycle.services import assurance, training
 from lifecycle.settings import Settings
 
@@ -222,3 +222,44 @@ def test_the_command_line_records_training_and_lists_needs(
     )
     assert code == 0 and "does not lapse" in out
     assert cli("training", "needs")[1] == ""
+
+
+def test_a_need_is_met_when_its_case_closes_and_the_awarded_price_decides(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    make_user: Any,
+    helpers: Any,
+    today: date,
+) -> None:
+    requester, requester_token = make_user("requester")
+    manager, _ = make_user("contract_manager")
+    buyer, buyer_token = make_user("procurement")
+    # Estimated under 500,000, awarded over it: the award decides, as on the register.
+    case_id = case_at_signing(engine, requester, key_contract=False)
+    with transaction(engine) as session:
+        bid = Bid(
+            case_id=case_id,
+            supplier_name="Fleet Ltd",
+            price_pence=520_000_00,
+            created_by=buyer.id,
+        )
+        session.add(bid)
+        session.flush()
+        case = session.get_one(Case, case_id)
+        case.awarded_bid_id = bid.id
+        session.add(case)
+    client.put(
+        f"/cases/{case_id}/contract-manager",
+        json={"user_id": manager.id},
+        headers=helpers.auth(requester_token),
+    )
+    needs = client.get("/training-needs", headers=helpers.auth(buyer_token)).json()
+    assert [n["why"] for n in needs] == ["a contract of 500,000 or more (whole life)"]
+    with transaction(engine) as session:
+        case = session.get_one(Case, case_id)
+        case.status = "closed"
+        session.add(case)
+    with transaction(engine) as session:
+        assert training.sweep(session, settings=settings) == 0
+    assert client.get("/training-needs", headers=helpers.auth(buyer_token)).json() == []
