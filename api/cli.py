@@ -9,8 +9,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from lifecycle import backup
-from lifecycle.db import get_engine, make_engine, transaction
+from sqlmodel import Session
+
+from lifecycle import backup, db
+from lifecycle.db import get_engine, make_engine, reading, transaction
 from lifecycle.errors import DomainError, Invalid
 from lifecycle.rules import Role
 from lifecycle.schemas import TrainingRecordIn
@@ -117,7 +119,7 @@ def _mail_retry(_args: argparse.Namespace) -> int:
 
 def _audit_verify(_args: argparse.Namespace) -> int:
     """Check every case's audit chain and every daily anchor; exit 1 if any fails."""
-    with transaction() as session:
+    with Session(reading(db.get_engine())) as session:
         report = audit_chain.verify(session)
     for case in report.altered:
         print(f"ALTERED\t{case.reference}\tfrom event {case.first_bad_event}")
@@ -133,9 +135,11 @@ def _audit_verify(_args: argparse.Namespace) -> int:
 def _documents_verify(_args: argparse.Namespace) -> int:
     """Check every stored document against its SHA-256, flag the cases of damaged ones; exit
     1 if any."""
-    with transaction() as session:
-        damaged = documents.check_repository(session, settings=get_settings())
+    with Session(reading(db.get_engine())) as session:
+        damaged = documents.verify_repository(session, settings=get_settings())
         checked = documents.count(session)
+    with transaction() as session:
+        documents.flag_damaged(session, damaged=damaged)
     for document in damaged:
         print(f"{document.problem.upper()}\t{document.reference}\tdocument {document.document_id}")
     print(f"{checked} documents checked: " + (f"{len(damaged)} damaged" if damaged else "intact"))

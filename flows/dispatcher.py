@@ -156,18 +156,21 @@ class Dispatcher:
             assert row.id is not None
             state = states.get(row.flow_run_id or "")
             status = RUN_STATUS.get(state, row.status) if state else row.status
-            # Touch unchanged rows too, so each is looked at again only after a pause.
-            mark(self.engine, row.id, status=status)
             changed += status != row.status
-            if status == "crashed":
+            if status == "crashed" and row.flow_run_id:
                 # Its process died mid-run (a worker killed): the case still needs the step.
+                # Marked and asked for again in one locked step, so two dispatchers (or the
+                # run's own hook) seeing the same crash ask once.
                 with transaction(self.engine) as session:
-                    again = outbox.rerun_after_crash(session, request=row)
+                    again = outbox.settle_crash(session, flow_run_id=row.flow_run_id)
                 log.warning(
                     "flow run %s crashed; %s",
                     row.run_name,
-                    "asked for again" if again else "not asked for again: it crashed too often",
+                    "asked for again" if again else "already settled, or too often",
                 )
+                continue
+            # Touch unchanged rows too, so each is looked at again only after a pause.
+            mark(self.engine, row.id, status=status)
         return changed
 
     async def deliver_mail(self) -> None:

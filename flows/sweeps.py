@@ -5,9 +5,10 @@ Mail keys make each reminder go once; the snapshot is one row per month and meas
 in place."""
 
 from prefect import flow, get_run_logger, task
+from sqlmodel import Session
 
 from lifecycle import clock
-from lifecycle.db import transaction
+from lifecycle.db import get_engine, reading, transaction
 from lifecycle.services import (
     accounts,
     assurance,
@@ -45,15 +46,23 @@ def record_assurance() -> int:
 @task(retries=3, retry_delay_seconds=2)
 def check_history() -> int:
     """Check every case's audit chain, flag what was altered, and anchor the day."""
+    # Checked from a snapshot (no write lock however long the history), then acted on.
+    with Session(reading(get_engine())) as session:
+        report = audit_chain.verify(session)
     with transaction() as session:
-        return len(audit_chain.check_and_anchor(session, day=clock.today()).altered)
+        audit_chain.act_on(session, report=report, day=clock.today())
+    return len(report.altered)
 
 
 @task(retries=3, retry_delay_seconds=2)
 def check_documents() -> int:
     """Check every stored document against its SHA-256 and flag the damaged ones' cases."""
+    # Every file hashed from a snapshot (no write lock however large the repository).
+    with Session(reading(get_engine())) as session:
+        damaged = documents.verify_repository(session, settings=get_settings())
     with transaction() as session:
-        return len(documents.check_repository(session, settings=get_settings()))
+        documents.flag_damaged(session, damaged=damaged)
+    return len(damaged)
 
 
 @task(retries=3, retry_delay_seconds=2)

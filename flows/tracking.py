@@ -8,6 +8,7 @@ from sqlmodel import col
 
 from lifecycle.db import transaction
 from lifecycle.models import FlowRequest, utcnow
+from lifecycle.services import outbox
 
 
 def record_state(flow_run_id: Any, status: str) -> None:
@@ -26,12 +27,18 @@ def on_completion(flow: Any, flow_run: Any, state: Any) -> None:
 
 
 def on_failure(flow: Any, flow_run: Any, state: Any) -> None:
-    """Prefect hook: the run failed or crashed."""
+    """Prefect hook: the run failed."""
     record_state(flow_run.id, "failed")
+
+
+def on_crashed(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect hook: the run's process is dying (SIGTERM): the stage is asked for again."""
+    with transaction() as session:
+        outbox.settle_crash(session, flow_run_id=str(flow_run.id))
 
 
 HOOKS: dict[str, Any] = {
     "on_completion": [on_completion],
     "on_failure": [on_failure],
-    "on_crashed": [on_failure],
+    "on_crashed": [on_crashed],
 }

@@ -8,6 +8,7 @@ SQLite and the other way round, and a back-up from an older release restores int
 import hashlib
 import io
 import json
+import re
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from lifecycle.db import reading
 from lifecycle.errors import Conflict, Invalid
 from lifecycle.models import utcnow
 from lifecycle.schema import current_revision, migrate
@@ -26,6 +28,8 @@ from lifecycle.settings import Settings
 
 FORMAT = "procure-backup/1"
 MANIFEST = "manifest.json"
+# What a back-up holds: its tables (by their names in the schema) and documents (by SHA-256).
+MEMBER_NAME = re.compile(r"tables/[a-z_]{1,63}\.jsonl|documents/[0-9a-f]{64}")
 # Rows are read and written in batches of this many, so a large table never sits in memory.
 BATCH = 2_000
 
@@ -99,7 +103,8 @@ def back_up(engine: Engine, settings: Settings, target: Path) -> BackupSummary:
     counts: dict[str, int] = {}
     blobs: set[str] = set()
     partial = target.with_name(target.name + ".partial")
-    with tarfile.open(partial, "w:gz") as archive, engine.begin() as connection:
+    # A read-only transaction: on SQLite a WAL snapshot, so writers go on during the back-up.
+    with tarfile.open(partial, "w:gz") as archive, reading(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         revision = current_revision(connection)
@@ -139,11 +144,16 @@ def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
 
 
 def _member(archive: tarfile.TarFile, name: str, manifest: dict[str, Any]) -> bytes:
-    """A member's bytes, checked against the manifest's digest."""
+    """A member's bytes, checked against the manifest's digest. Only the names a back-up
+    writes are read: a crafted name cannot reach outside the data folder."""
+    if not MEMBER_NAME.fullmatch(name):
+        raise Invalid("the back-up names a member it could not have written", field="file")
     handle = archive.extractfile(name)
     data = handle.read() if handle else b""
     if hashlib.sha256(data).hexdigest() != manifest["members"].get(name):
         raise Invalid(f"the back-up is damaged: {name} does not match its digest", field="file")
+    if name.startswith("documents/") and hashlib.sha256(data).hexdigest() != name[10:]:
+        raise Invalid(f"the back-up is damaged: {name} is not the document it names", field="file")
     return data
 
 

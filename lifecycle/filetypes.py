@@ -36,11 +36,17 @@ def _archive_problem(data: bytes, required: tuple[str, ...], kind: str) -> str:
             return f"the {kind} archive expands too far to be a document"
         try:
             damaged = archive.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+        # A crafted archive can fail in many ways (a broken deflate stream, an encrypted entry):
+        # each is a damaged document, never a server error.
+        except Exception:
             return f"the {kind} archive is damaged"
         if damaged is not None:
             return f"the {kind} archive is damaged"
-        if kind == "OpenDocument" and archive.read("mimetype") != ODT.encode():
+        try:
+            mimetype = archive.read("mimetype") if kind == "OpenDocument" else ODT.encode()
+        except Exception:
+            return f"the {kind} archive is damaged"
+        if mimetype != ODT.encode():
             return "the archive is not an OpenDocument text"
     return ""
 

@@ -9,11 +9,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision that is the schema as it stood before migrations: a database made then (by
-# creating every table at start) is taken as being at it.
+# creating every table at start) is brought to it by creating only what it lacks.
 BASELINE = "0001"
 # Any constant will do: it names the lock that makes concurrent starts migrate one at a time.
 _ADVISORY_LOCK = 7_148_330
@@ -39,11 +39,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
-        alembic = config(connection)
-        tables = set(inspect(connection).get_table_names())
-        if "case" in tables and "alembic_version" not in tables:
-            command.stamp(alembic, BASELINE)
-        command.upgrade(alembic, revision)
+        # A database made before migrations (no alembic_version) is upgraded like an empty one:
+        # the first revision creates only the tables it lacks.
+        command.upgrade(config(connection), revision)
 
 
 def new_revision(message: str) -> Path:

@@ -97,6 +97,18 @@ def _claim(
     return mails, references, leavers
 
 
+def _still_ours(engine: Engine, mail_id: int, dispatcher: str, until: datetime) -> bool:
+    """Renew this dispatcher's claim just before the mail is sent, so a slow batch never lets
+    a claim lapse under a mail not yet sent; False if another dispatcher holds it now."""
+    with transaction(engine) as session:
+        mail = session.get_one(Mail, mail_id)
+        if mail.status != "pending" or mail.claimed_by != dispatcher:
+            return False
+        mail.claimed_until = until
+        session.add(mail)
+        return True
+
+
 def _mark_sent(engine: Engine, mail_id: int, now: datetime) -> None:
     """Record that the mail went out; a one-time link it carried is not kept."""
     with transaction(engine) as session:
@@ -154,7 +166,8 @@ async def deliver_due(
     now = utcnow() if now is None else now
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
-    mails, references, leavers = _claim(engine, now, batch, dispatcher or _THIS_PROCESS, lease)
+    me = dispatcher or _THIS_PROCESS
+    mails, references, leavers = _claim(engine, now, batch, me, lease)
     sent = retried = failed = cancelled = 0
     for mail in mails:
         assert mail.id is not None  # rows read from the table always have one
@@ -165,6 +178,8 @@ async def deliver_due(
             cancelled += 1
             continue
         mail.recipients = staying
+        if not _still_ours(engine, mail.id, me, max(now, utcnow()) + lease):
+            continue
         reference = references.get(mail.case_id) if mail.case_id is not None else None
         try:
             await sender.send(build_message(mail, sender_address, reference))

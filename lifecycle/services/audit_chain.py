@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from lifecycle.chain import ALTERED_FLAG, Link, first_break, heads_digest
@@ -89,7 +90,11 @@ def _heads_as_of(chains: dict[int | None, list[Link]], last_event_id: int) -> st
 
 
 def verify(session: Session) -> ChainReport:
-    """Check every chain, then every anchor against the chains as stored."""
+    """Check every chain, then every anchor against the chains as stored, all from one
+    snapshot (on PostgreSQL a REPEATABLE READ transaction, so an event committed while the
+    pages are read is never half seen). Give it a read-only session: it takes no lock."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     chains = _links(session)
     references = dict(session.exec(select(Case.id, Case.reference)).all())
     report = ChainReport(events=sum(len(links) for links in chains.values()), chains=len(chains))
@@ -109,6 +114,10 @@ def take_anchor(session: Session, *, day: date) -> AuditAnchor | None:
     and log the digest so a copy of it lives outside the database."""
     if session.exec(select(AuditAnchor).where(AuditAnchor.day == day)).first():
         return None
+    if session.get_bind().dialect.name == "postgresql":
+        # Wait for events being written to commit, and hold new ones back for this instant:
+        # an event given a lower id but committed after the anchor would break it falsely.
+        session.execute(text("LOCK TABLE auditevent IN SHARE MODE"))
     last_event_id = session.exec(select(func.max(AuditEvent.id))).one() or 0
     heads = session.exec(
         select(AuditEvent.case_id, AuditEvent.hash).where(
@@ -132,10 +141,10 @@ def take_anchor(session: Session, *, day: date) -> AuditAnchor | None:
     return anchor
 
 
-def check_and_anchor(session: Session, *, day: date) -> ChainReport:
-    """The daily check: flag each case whose history no longer holds (legal and procurement
-    are told), log a rewritten anchor, then anchor the day."""
-    report = verify(session)
+def act_on(session: Session, *, report: ChainReport, day: date) -> None:
+    """After the daily check (read from a snapshot, holding no lock): flag each case whose
+    history no longer holds (legal and procurement are told), log a rewritten anchor, then
+    anchor the day."""
     for altered in report.altered:
         case = session.get(Case, altered.case_id) if altered.case_id else None
         if case is not None:
@@ -154,4 +163,3 @@ def check_and_anchor(session: Session, *, day: date) -> ChainReport:
     for broken in report.anchors_broken:
         log.error("the audit history no longer matches the anchor of %s: rewritten since", broken)
     take_anchor(session, day=day)
-    return report

@@ -156,7 +156,8 @@ def get(session: Session, *, case: Case, document_id: int) -> Document:
 
 def read(settings: Settings, document: Document) -> bytes:
     """The document's bytes, checked against its digest."""
-    data = blob_path(settings, document.sha256).read_bytes()
+    path = blob_path(settings, document.sha256)
+    data = path.read_bytes() if path.is_file() else b""
     if hashlib.sha256(data).hexdigest() != document.sha256:
         raise Conflict(
             f"the stored file of document {document.id} no longer matches its SHA-256, so it "
@@ -205,10 +206,9 @@ def verify_repository(session: Session, *, settings: Settings) -> list[DamagedDo
     return damaged
 
 
-def check_repository(session: Session, *, settings: Settings) -> list[DamagedDocument]:
-    """The repository's check, with a flag on each case holding a damaged document (legal and
-    procurement are told once per case)."""
-    damaged = verify_repository(session, settings=settings)
+def flag_damaged(session: Session, *, damaged: list[DamagedDocument]) -> None:
+    """After the repository's check (read from a snapshot, holding no lock), a flag on each
+    case holding a damaged document (legal and procurement are told once per case)."""
     for document in damaged:
         case = session.get(Case, document.case_id)
         if case is not None:
@@ -219,4 +219,3 @@ def check_repository(session: Session, *, settings: Settings) -> list[DamagedDoc
                 message=f"Document {document.document_id} is {document.problem} in the "
                 "repository: its stored bytes no longer match the SHA-256 recorded at upload.",
             )
-    return damaged

@@ -56,6 +56,21 @@ def enqueue_flow_again(session: Session, *, case: Case, stage: Stage, why: str) 
 RERUNS_AFTER_CRASH = 3
 
 
+def settle_crash(session: Session, *, flow_run_id: str) -> FlowRequest | None:
+    """A run crashed with its process: mark its request crashed and ask for the stage again,
+    once, however many see the crash (the run's own hook, any number of dispatchers): the
+    request is locked and settled only if it is not already. Returns the new request."""
+    request = session.exec(
+        select(FlowRequest).where(FlowRequest.flow_run_id == flow_run_id).with_for_update()
+    ).first()
+    if request is None or request.status == "crashed":
+        return None
+    request.status = "crashed"
+    request.updated_at = utcnow()
+    session.add(request)
+    return rerun_after_crash(session, request=request)
+
+
 def rerun_after_crash(session: Session, *, request: FlowRequest) -> FlowRequest | None:
     """Ask again for a stage run that crashed with its process, so the case is not left
     without its next step; None once it has crashed too often (or it is not a stage)."""

@@ -78,3 +78,14 @@ def test_a_damaged_member_is_refused() -> None:
     position = data.find(b"aaaa")
     data[position] = ord("b")  # the CRC no longer matches
     assert "damaged" in content_problem(DOCX, bytes(data))
+
+
+def test_a_crafted_deflate_stream_is_a_damaged_file_not_a_crash() -> None:
+    data = bytearray(
+        archive({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"x" * 5000})
+    )
+    start = data.find(b"word/document.xml") + len("word/document.xml")
+    data[start + 2 : start + 40] = b"\xff" * 38  # garble the compressed bytes
+    assert "damaged" in content_problem(DOCX, bytes(data)) or "not a readable" in content_problem(
+        DOCX, bytes(data)
+    )

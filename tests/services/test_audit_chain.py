@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from lifecycle.chain import ALTERED_FLAG, event_hash, genesis
-from lifecycle.db import transaction
+from lifecycle.db import reading, transaction
 from lifecycle.models import AuditEvent, Case, Flag
 from lifecycle.services import assurance, audit_chain
 from lifecycle.settings import Settings
@@ -45,6 +45,15 @@ def check(engine: Engine) -> audit_chain.ChainReport:
     """What `procure audit verify` finds."""
     with Session(engine) as session:
         return audit_chain.verify(session)
+
+
+def daily_check(engine: Engine, day: date) -> audit_chain.ChainReport:
+    """What the monitoring sweep does: check from a snapshot, then act on what it found."""
+    with Session(reading(engine)) as session:
+        report = audit_chain.verify(session)
+    with transaction(engine) as session:
+        audit_chain.act_on(session, report=report, day=day)
+    return report
 
 
 def events_of(engine: Engine, case_id: int) -> list[AuditEvent]:
@@ -151,15 +160,13 @@ def test_the_daily_check_flags_the_case_and_the_report_names_it(
 ) -> None:
     first, second = two_cases(client, helpers, make_user, run_flows)
     auditor, _ = make_user("auditor")
-    with transaction(engine) as session:
-        assert audit_chain.check_and_anchor(session, day=TODAY).intact
+    assert daily_check(engine, TODAY).intact
     target = events_of(engine, first)[0]
     with engine.begin() as connection:
         connection.execute(
             text("UPDATE auditevent SET to_status = 'closed' WHERE id = :id"), {"id": target.id}
         )
-    with transaction(engine) as session:
-        report = audit_chain.check_and_anchor(session, day=date(2026, 12, 1))
+    report = daily_check(engine, date(2026, 12, 1))
     assert [case.case_id for case in report.altered] == [first]
     with Session(engine) as session:
         flags = session.exec(select(Flag.case_id).where(Flag.code == ALTERED_FLAG)).all()

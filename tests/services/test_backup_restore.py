@@ -3,7 +3,9 @@ restored into an empty data folder (and across databases) with every case, docum
 chain read back; a damaged or foreign file, or a database that is not empty, is refused and
 nothing is written."""
 
+import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -151,6 +153,25 @@ def test_a_damaged_or_foreign_file_and_a_full_database_are_refused(
     target, target_settings = fresh_folder(tmp_path, "target")
     with pytest.raises(Invalid, match="damaged: tables/case.jsonl"):
         backup.restore(target, target_settings, damaged)
+    # A member named to reach outside the data folder is refused before anything is written.
+    crafted = tmp_path / "crafted.backup"
+    evil = b"* * * * * root touch /tmp/owned\n"
+    manifest = {
+        "format": backup.FORMAT,
+        "revision": "0001",
+        "rows": {},
+        "members": {"documents//etc/cron.d/x": hashlib.sha256(evil).hexdigest()},
+    }
+    with tarfile.open(crafted, "w:gz") as out:
+        for name, data in (
+            ("documents//etc/cron.d/x", evil),
+            (backup.MANIFEST, json.dumps(manifest).encode()),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    with pytest.raises(Invalid, match="could not have written"):
+        backup.restore(target, target_settings, crafted)
     foreign = tmp_path / "foreign.tar.gz"
     with tarfile.open(foreign, "w:gz"):
         pass

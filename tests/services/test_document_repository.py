@@ -59,3 +59,7 @@ def test_altered_and_missing_files_are_found_and_flagged(
         f"/cases/{ids[0]}/documents/{stored[ids[0]].id}", headers=helpers.auth(token)
     )
     assert response.status_code == 409 and "no longer matches" in response.json()["detail"]
+    missing = client.get(
+        f"/cases/{ids[2]}/documents/{stored[ids[2]].id}", headers=helpers.auth(token)
+    )
+    assert missing.status_code == 409
