@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from api.launcher import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT_USER = "procure"
@@ -89,18 +89,6 @@ class Cluster:
             raise RuntimeError(f"{' '.join(argv[2:4])} failed: {result.stderr[-2000:]}")
         return result.stdout
 
-    def _wait(self, url: str, what: str, timeout: float = 180) -> None:
-        """Until `url` answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{what} did not answer at {url} within {timeout:.0f} s")
-
     def start(self) -> None:
         """Every part, in the order each needs the one before."""
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -124,7 +112,7 @@ class Cluster:
             ),
             server_env,
         )
-        self._wait(f"{self.prefect_api_url}/health", "the Prefect server")
+        wait_for(f"{self.prefect_api_url}/health", timeout=180, what="the Prefect server")
         self._run(
             _python("prefect", "work-pool", "create", "procure", "--type", "process", "--overwrite")
         )
@@ -160,7 +148,7 @@ class Cluster:
                 "2",
             ),
         )
-        self._wait(f"{self.api_url}/health", "the API")
+        wait_for(f"{self.api_url}/health", timeout=180, what="the API")
 
     def stop(self) -> None:
         """Stop every part, the way an operator would, then insist."""

@@ -13,6 +13,7 @@ from lifecycle.settings import get_settings
 from notifications import Notification, render
 
 FLOW_NAMES: dict[Stage, str] = {stage: stage.value.replace("_", "-") for stage in Stage}
+STAGES_BY_FLOW: dict[str, Stage] = {name: stage for stage, name in FLOW_NAMES.items()}
 
 
 def enqueue_flow(
@@ -74,9 +75,8 @@ def settle_crash(session: Session, *, flow_run_id: str) -> FlowRequest | None:
 def rerun_after_crash(session: Session, *, request: FlowRequest) -> FlowRequest | None:
     """Ask again for a stage run that crashed with its process, so the case is not left
     without its next step; None once it has crashed too often (or it is not a stage)."""
-    stages = {name: stage for stage, name in FLOW_NAMES.items()}
     case = session.get(Case, request.case_id) if request.case_id else None
-    stage = stages.get(request.flow_name)
+    stage = STAGES_BY_FLOW.get(request.flow_name)
     if case is None or stage is None:
         return None
     crashed_before = session.exec(
