@@ -10,9 +10,12 @@ from api import errors, pages
 from api.limits import BodyLimit
 from api.routers import (
     cases,
+    changes,
     contract,
+    delegations,
     documents,
     gates,
+    kpis,
     procurement,
     records,
     register,
@@ -49,7 +52,19 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     serve_docs_locally(app)
-    for module in (cases, gates, procurement, documents, contract, register, records, training):
+    for module in (
+        cases,
+        changes,
+        gates,
+        procurement,
+        documents,
+        contract,
+        kpis,
+        register,
+        records,
+        training,
+        delegations,
+    ):
         app.include_router(module.router)
     pages.install(app)
     # Outermost of our middleware: bodies are bounded before any route or dependency reads them.

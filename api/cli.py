@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from api.register_import_cli import add_commands as add_import_commands
 from lifecycle import backup, db
 from lifecycle.db import get_engine, make_engine, reading, transaction
 from lifecycle.errors import DomainError, Invalid
@@ -20,6 +21,7 @@ from lifecycle.services import (
     accounts,
     audit_chain,
     documents,
+    handover,
     history,
     outbox,
     training,
@@ -83,10 +85,34 @@ def _users_rotate(args: argparse.Namespace) -> int:
 
 
 def _users_deactivate(args: argparse.Namespace) -> int:
-    """Switch a user off."""
+    """Switch a user off; one who still manages live contracts hands them to --successor in the
+    same step (refused without one)."""
+    if args.successor is None:
+        with transaction() as session:
+            user = users.deactivate(session, email=args.email)
+        print(f"deactivated {user.email}")
+        return 0
+    return _users_handover(args, deactivate=True)
+
+
+def _users_handover(args: argparse.Namespace, deactivate: bool = False) -> int:
+    """Hand every live contract a manager holds to --successor."""
     with transaction() as session:
-        user = users.deactivate(session, email=args.email)
-    print(f"deactivated {user.email}")
+        leaver = users.by_email(session, email=args.email)
+        successor = users.by_email(session, email=args.successor)
+        assert leaver.id is not None and successor.id is not None
+        done = handover.hand_over(
+            session,
+            by=None,
+            leaver_id=leaver.id,
+            successor_id=successor.id,
+            deactivate=deactivate,
+            settings=get_settings(),
+        )
+        references = ", ".join(case.reference for case in done.cases) or "none"
+    print(f"handed {len(done.cases)} live contracts to {successor.email}: {references}")
+    if deactivate:
+        print(f"deactivated {leaver.email}")
     return 0
 
 
@@ -303,9 +329,20 @@ def parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(handler=_users_create)
     user_commands.add_parser("list", help="list users").set_defaults(handler=_users_list)
+    for name, leaving, about in (
+        ("deactivate", _users_deactivate, "switch a user off (token, pages and mail)"),
+        ("handover", _users_handover, "hand a manager's live contracts to a successor"),
+    ):
+        command = user_commands.add_parser(name, help=about)
+        command.add_argument("--email", required=True)
+        command.add_argument(
+            "--successor",
+            required=name == "handover",
+            help="email of the contract manager who takes over their live contracts",
+        )
+        command.set_defaults(handler=leaving)
     for by_email, change, about in (
         ("rotate-token", _users_rotate, "replace a user's API token"),
-        ("deactivate", _users_deactivate, "switch a user off (token, pages and mail)"),
         ("set-password", _users_set_password, "set a user's password for the pages"),
         ("invite", _users_invite, "email a user a link to choose their password"),
     ):
@@ -348,6 +385,7 @@ def parser() -> argparse.ArgumentParser:
     training_commands.add_parser("needs", help="who needs training").set_defaults(
         handler=_training_needs
     )
+    add_import_commands(commands)
     document_commands = commands.add_parser(
         "documents", help="the document repository"
     ).add_subparsers(dest="documents_command", required=True)

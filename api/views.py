@@ -3,13 +3,14 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 from sqlmodel import Session
 
 from lifecycle.access import Area, may_enter
 from lifecycle.assurance import Measure
-from lifecycle.models import Case, Document, Gate, Mail, RegisterEntry, User
-from lifecycle.rules import GateKind
+from lifecycle.expiry import notice_due_on
+from lifecycle.models import Case, Document, Gate, Mail, RegisterEntry, User, Variation
+from lifecycle.rules import GateKind, Role
 from lifecycle.services import (
     documents,
     flags,
@@ -21,8 +22,11 @@ from lifecycle.services import (
     register,
     signing,
     users,
+    variations,
 )
 from lifecycle.services.cases import gbp
+from lifecycle.services.expiry import ExpiryState
+from lifecycle.settings import get_settings
 from notifications import CARRIES_SECRET, SECRET_WITHHELD
 
 
@@ -65,6 +69,25 @@ class PersonRef(View):
     name: str
 
 
+class HandoverView(View):
+    from_user: PersonRef
+    to_user: PersonRef
+    cases: list[str]  # the references handed over
+    deactivated: bool
+
+
+class DelegationView(View):
+    id: int
+    delegator_id: int
+    delegate_id: int
+    role: str
+    starts_on: date
+    ends_on: date
+    created_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: int | None
+
+
 class GateView(View):
     id: int
     kind: str
@@ -77,6 +100,7 @@ class GateView(View):
     decision: str | None
     reason: str | None
     decided_by: int | None
+    decided_for: int | None = None  # whose gate a delegate decided it for
     decided_at: datetime | None
     waiting_on: list[PersonRef] = []
 
@@ -154,12 +178,24 @@ class BidView(View):
 class ContractView(View):
     start_date: date
     end_date: date
-    supplier_signed_on: date
-    council_signed_on: date
+    supplier_signed_on: date | None
+    council_signed_on: date | None
     late_signing_reason: str | None
     next_review_due: date | None
     ended_on: date | None
     exit_reason: str | None
+    extension_until: date | None = None
+    termination_reason: str | None = None
+    termination_notice_published_on: date | None = None
+    termination_notice_id: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def termination_notice_due_on(self) -> date | None:
+        """The last day for the termination notice (Procurement Act 2023 s.80), once ended."""
+        if self.ended_on is None:
+            return None
+        return notice_due_on(self.ended_on, get_settings().termination_notice_days)
 
 
 class ReviewView(View):
@@ -171,6 +207,37 @@ class ReviewView(View):
     notes: str
     submitted_by: int
     submitted_at: datetime
+
+
+class KpiView(View):
+    id: int
+    name: str
+    measure: str
+    target: str
+    set_by: int
+    set_at: datetime
+
+
+class KpiPointView(View):
+    period_end: date
+    kind: str  # review | assessment
+    rating: str
+    result: str
+    period_start: date | None
+
+
+class KpiHistoryView(View):
+    kpi: KpiView
+    points: list[KpiPointView]
+
+
+class PerformanceView(View):
+    """A contract's KPIs with each one's results and assessments over time, oldest first."""
+
+    kpis: list[KpiHistoryView]
+    fewer_kpis_reason: str | None
+    next_assessment_due: date | None
+    shortfall: str
 
 
 class FlagView(View):
@@ -196,6 +263,7 @@ class RegisterEntryView(View):
     irrecoverable_vat_pence: int
     procurement_process: str | None
     contract_manager_name: str | None
+    source_reference: str | None
     status: str
     published_at: datetime | None
     ended_on: date | None
@@ -214,6 +282,7 @@ class CaseDetail(CaseSummary):
     award_notice_published_on: date | None
     standstill_last_day: date | None
     closed_at: datetime | None
+    previous_case_id: int | None = None  # the contract this case re-procures
     pending_gate: GateView | None
     gates: list[GateView]
     timeline: list[EventView]
@@ -355,3 +424,100 @@ def mail_view(mail: Mail, *, reader: User) -> MailView:
     ):
         view.text_body = SECRET_WITHHELD
     return view
+
+
+# Variations, expiry and termination (lifecycle/services/variations.py, expiry.py,
+# termination.py).
+
+
+class VariationApprovalView(View):
+    role: str
+    status: str
+    due_on: date
+    decision: str | None
+    reason: str | None
+    decided_by: int | None
+    decided_at: datetime | None
+    waiting_on: list[PersonRef] = []
+
+
+class VariationView(View):
+    id: int
+    number: int
+    what: str
+    why: str
+    value_change_pence: int
+    new_end_date: date | None
+    status: str
+    legal_because: str
+    proposed_by: int
+    proposed_at: datetime
+    settled_at: datetime | None
+    value_before_pence: int | None
+    value_after_pence: int | None
+    end_date_before: date | None
+    end_date_after: date | None
+    approvals: list[VariationApprovalView]
+
+
+def variation_view(session: Session, case: Case, variation: Variation) -> VariationView:
+    """A variation with its approvals and, for those still open, who may give them."""
+    rows = []
+    for approval in variations.approvals(session, variation_id=variation.id or 0):
+        view = VariationApprovalView.model_validate(approval)
+        if approval.status == "pending":
+            view.waiting_on = [
+                PersonRef(id=person.id, name=person.name)
+                for person in variations.deciders(
+                    session, case=case, variation=variation, role=Role(approval.role)
+                )
+                if person.id is not None
+            ]
+        rows.append(view)
+    return VariationView.model_validate({**variation.model_dump(), "approvals": rows})
+
+
+class ExpiryDecisionView(View):
+    decision: str
+    end_date: date
+    new_end_date: date | None
+    new_case_id: int | None
+    reason: str
+    decided_by: int
+    decided_at: datetime
+
+
+class ExpiryAlertView(BaseModel):
+    months: int
+    on: date
+
+
+class ExpiryView(View):
+    end_date: date
+    extension_until: date | None
+    alerts: list[ExpiryAlertView]
+    escalates_on: date
+    decision_needed: bool
+    decision: ExpiryDecisionView | None
+
+
+def expiry_view(state: ExpiryState) -> ExpiryView:
+    """The contract's end and the decision it needs."""
+    return ExpiryView(
+        end_date=state.end_date,
+        extension_until=state.extension_until,
+        alerts=[ExpiryAlertView(months=months, on=on) for months, on in state.alerts],
+        escalates_on=state.escalates_on,
+        decision_needed=state.decision_needed,
+        decision=ExpiryDecisionView.model_validate(state.decision) if state.decision else None,
+    )
+
+
+class TerminationView(View):
+    ended_on: date | None
+    exit_reason: str | None
+    termination_reason: str | None
+    notice_due_on: date | None
+    notice_published_on: date | None
+    notice_id: str | None
+    notice_overdue: bool

@@ -7,6 +7,16 @@ from datetime import date
 from enum import StrEnum
 
 from lifecycle.access import Area, may_enter
+from lifecycle.contract_end import (
+    EndState,
+    approval_refusal,
+    end_refusal,
+    expiry_conflict,
+    notice_conflict,
+    notice_refusal,
+    proposal_conflict,
+    proposal_refusal,
+)
 from lifecycle.guards import (
     award_notice_conflict,
     bids_conflict,
@@ -28,6 +38,12 @@ from lifecycle.guards import (
     review_refusal,
     upload_conflict,
     upload_refusal,
+)
+from lifecycle.kpis import (
+    assessment_conflict,
+    assessment_refusal,
+    kpi_setting_conflict,
+    kpi_setting_refusal,
 )
 from lifecycle.rules import (
     ALLOWED_DECISIONS,
@@ -59,6 +75,13 @@ class Action(StrEnum):
     SUBMIT_REVIEW = "submit_review"
     START_EXIT = "start_exit"
     ADD_LESSON = "add_lesson"
+    SET_KPI = "set_kpi"
+    ASSESS_KPIS = "assess_kpis"
+    PROPOSE_VARIATION = "propose_variation"
+    DECIDE_VARIATION = "decide_variation"
+    DECIDE_EXPIRY = "decide_expiry"
+    TERMINATE = "terminate"
+    RECORD_TERMINATION_NOTICE = "record_termination_notice"
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,8 @@ class CaseState:
     bids: int
     # The case's (actor, action) audit events, oldest first: who prepared what a gate decides.
     events: tuple[tuple[int | None, str], ...] = ()
+    kpis: int = 0  # how many KPIs the contract sets
+    ending: EndState = EndState()  # its variations, expiry decision and termination notice
 
 
 @dataclass(frozen=True)
@@ -155,6 +180,31 @@ def _guards(case: CaseState, person: Person) -> dict[Action, tuple[str, str]]:
         Action.ADD_LESSON: (
             "" if may_enter(roles, Area.WRITE_LESSONS) else "auditors read the log",
             "",
+        ),
+        Action.SET_KPI: (
+            kpi_setting_refusal(me, Role.PROCUREMENT in roles, manager),
+            kpi_setting_conflict(*where),
+        ),
+        Action.ASSESS_KPIS: (
+            assessment_refusal(me, Role.PROCUREMENT in roles, manager),
+            assessment_conflict(*where, case.contract_recorded, case.kpis),
+        ),
+        Action.PROPOSE_VARIATION: (
+            proposal_refusal(me, manager),
+            monitoring or proposal_conflict(case.reference, case.ending),
+        ),
+        Action.DECIDE_VARIATION: (
+            approval_refusal(case.ending, me, roles, case.requester_id),
+            monitoring,
+        ),
+        Action.DECIDE_EXPIRY: (
+            end_refusal(me, roles, manager),
+            monitoring or expiry_conflict(case.ending),
+        ),
+        Action.TERMINATE: (exit_refusal(me, roles, manager), monitoring),
+        Action.RECORD_TERMINATION_NOTICE: (
+            notice_refusal(me, roles, manager),
+            notice_conflict(case.reference, case.ending),
         ),
     }
 

@@ -106,9 +106,13 @@ class Case(SQLModel, table=True):
     award_rationale: str | None = None
     award_notice_published_on: date | None = None
     standstill_last_day: date | None = None
+    # Why a contract over the KPI threshold sets fewer than 3 KPIs (Procurement Act 2023 s.52).
+    fewer_kpis_reason: str | None = None
     created_at: datetime = stamp(default_factory=utcnow)
     updated_at: datetime = stamp(default_factory=utcnow)
     closed_at: datetime | None = stamp(default=None)
+    # The case whose contract this one re-procures (an expiry decision opened it).
+    previous_case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
 
 
 class Gate(SQLModel, table=True):
@@ -127,6 +131,8 @@ class Gate(SQLModel, table=True):
     decision: str | None = None
     reason: str | None = None
     decided_by: int | None = Field(default=None, foreign_key="user.id")
+    # Whose gate a delegate decided it for (a delegation in force); None: in their own right.
+    decided_for: int | None = Field(default=None, foreign_key="user.id")
     decided_at: datetime | None = stamp(default=None)
 
 
@@ -202,15 +208,84 @@ class Contract(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", unique=True)
     start_date: date
-    end_date: date
-    supplier_signed_on: date
-    council_signed_on: date
+    # Indexed: the daily sweep finds the contracts nearing their end without reading them all.
+    end_date: date = Field(index=True)
+    # None: not known. A contract brought in from an existing register carries no signing
+    # dates the register does not give, rather than invented ones.
+    supplier_signed_on: date | None = None
+    council_signed_on: date | None = None
     late_signing_reason: str | None = None
-    ended_on: date | None = None
+    ended_on: date | None = Field(default=None, index=True)
     exit_reason: str | None = None
+    # The extension option, if the contract has one: until when it may be extended.
+    extension_until: date | None = None
+    termination_reason: str | None = None
+    # The termination notice (Procurement Act 2023 s.80), once published on Find a Tender.
+    termination_notice_published_on: date | None = None
+    termination_notice_id: str | None = None
     next_review_due: date | None = None
+    # Indexed: the daily sweep finds the assessments due without reading every contract.
+    next_assessment_due: date | None = Field(default=None, index=True)
     recorded_by: int = Field(foreign_key="user.id")
     recorded_at: datetime = stamp(default_factory=utcnow)
+
+
+class Variation(SQLModel, table=True):
+    """A change to a live contract the manager proposed: what, why, by how much, to when.
+    The values before and after are kept once it is applied."""
+
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    number: int  # 1, 2, ... on its case
+    what: str
+    why: str
+    value_change_pence: int = pence()  # negative: the value falls
+    new_end_date: date | None = None
+    status: str = "pending"  # pending | approved | rejected
+    legal_because: str = ""  # why legal approves it too; empty: procurement alone
+    proposed_by: int = Field(foreign_key="user.id")
+    proposed_at: datetime = stamp(default_factory=utcnow)
+    settled_at: datetime | None = stamp(default=None)
+    value_before_pence: int | None = pence(default=None)
+    value_after_pence: int | None = pence(default=None)
+    end_date_before: date | None = None
+    end_date_after: date | None = None
+
+
+class VariationApproval(SQLModel, table=True):
+    """One approval a variation waits on, by role; decided once."""
+
+    __table_args__ = (UniqueConstraint("variation_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    variation_id: int = Field(foreign_key="variation.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    role: str
+    status: str = Field(default="pending", index=True)  # pending | decided | cancelled
+    due_on: date
+    decision: str | None = None
+    reason: str | None = None
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = stamp(default=None)
+
+
+class ExpiryDecision(SQLModel, table=True):
+    """The one decision a contract nearing its end date needs: extend, re-procure or end.
+    One per end date: an extension gives a new end date, which needs its own."""
+
+    __table_args__ = (UniqueConstraint("case_id", "end_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    end_date: date
+    decision: str  # extend | reprocure | end
+    new_end_date: date | None = None
+    new_case_id: int | None = Field(default=None, foreign_key="case.id")
+    reason: str = ""
+    decided_by: int = Field(foreign_key="user.id")
+    decided_at: datetime = stamp(default_factory=utcnow)
 
 
 class Flag(SQLModel, table=True):
@@ -251,6 +326,21 @@ class TrainingNeed(SQLModel, table=True):
     met_at: datetime | None = stamp(default=None, index=True)
 
 
+class Delegation(SQLModel, table=True):
+    """Someone away hands their gates of one role to a colleague holding it, for a period
+    (both days included), until it ends or is withdrawn."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delegator_id: int = Field(foreign_key="user.id", index=True)
+    delegate_id: int = Field(foreign_key="user.id", index=True)
+    role: str
+    starts_on: date
+    ends_on: date = Field(index=True)
+    created_at: datetime = stamp(default_factory=utcnow)
+    withdrawn_at: datetime | None = stamp(default=None)
+    withdrawn_by: int | None = Field(default=None, foreign_key="user.id")
+
+
 class RegisterEntry(SQLModel, table=True):
     """The case's line in the Transparency Code contract register."""
 
@@ -273,6 +363,9 @@ class RegisterEntry(SQLModel, table=True):
     irrecoverable_vat_pence: int = pence(default=0)
     procurement_process: str | None = None
     contract_manager_name: str | None = None
+    # The contract's own reference in the register it was imported from (for Contracts Finder,
+    # its notice id), so a reader can match the two; imports are idempotent on it.
+    source_reference: str | None = Field(default=None, unique=True, index=True)
     published_at: datetime | None = stamp(default=None)
     ended_on: date | None = None
     updated_at: datetime = stamp(default_factory=utcnow)
@@ -290,6 +383,48 @@ class Review(SQLModel, table=True):
     notes: str = ""
     submitted_by: int = Field(foreign_key="user.id")
     submitted_at: datetime = stamp(default_factory=utcnow)
+
+
+class Kpi(SQLModel, table=True):
+    """A key performance indicator the contract sets (Procurement Act 2023 s.52)."""
+
+    __table_args__ = (UniqueConstraint("case_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    name: str
+    measure: str
+    target: str
+    set_by: int = Field(foreign_key="user.id")
+    set_at: datetime = stamp(default_factory=utcnow)
+
+
+class KpiResult(SQLModel, table=True):
+    """One contract KPI's result and rating in a performance review."""
+
+    __table_args__ = (UniqueConstraint("review_id", "kpi_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    kpi_id: int = Field(foreign_key="kpi.id", index=True)
+    result: str
+    rating: str
+
+
+class KpiAssessment(SQLModel, table=True):
+    """A KPI's rating in the contract's assessment of a period (s.71): one row per KPI, and
+    one assessment per KPI and period end."""
+
+    __table_args__ = (UniqueConstraint("kpi_id", "period_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kpi_id: int = Field(foreign_key="kpi.id", index=True)
+    period_end: date
+    rating: str
+    notes: str = ""
+    assessed_by: int = Field(foreign_key="user.id")
+    assessed_at: datetime = stamp(default_factory=utcnow)
 
 
 class Lesson(SQLModel, table=True):

@@ -12,7 +12,7 @@ from pydantic import (
     field_validator,
 )
 
-from lifecycle.rules import Category, Decision
+from lifecycle.rules import Category, Decision, Role
 
 MAX_PENCE = 100_000_000_000_00  # 100bn GBP: anything larger is a typing error, not a purchase
 # Dates a council's purchase can carry: anything outside is a typing error, and a date near
@@ -106,6 +106,8 @@ class GateDecisionIn(Strict):
     reason: OptionalText = Field(default="", validate_default=True)
     contract_type: Text | None = None
     key_contract: bool | None = None
+    # A delegate deciding for a colleague away: whose gate it is (a delegation in force).
+    on_behalf_of: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
     @field_validator("reason")
     @classmethod
@@ -198,13 +200,23 @@ class KpiIn(Strict):
     rating: KpiRating
 
 
+class KpiResultIn(Strict):
+    """The result of one of the contract's KPIs (by id) in a review, and its rating."""
+
+    kpi_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    result: Text
+    rating: KpiRating
+
+
 class ReviewIn(Strict):
-    """A performance review for one period."""
+    """A performance review for one period. `results` reports each KPI the contract sets;
+    `kpis` stays for contracts that set none (free-form indicators)."""
 
     period_start: Day
     period_end: Day
     rag: Annotated[str, StringConstraints(pattern="^(red|amber|green)$")]
     kpis: list[KpiIn] = Field(default_factory=list, max_length=50)
+    results: list[KpiResultIn] = Field(default_factory=list, max_length=50)
     notes: OptionalText = ""
 
     @field_validator("period_end")
@@ -217,12 +229,97 @@ class ReviewIn(Strict):
         return value
 
 
+class ContractKpiIn(Strict):
+    """A KPI the contract sets (Procurement Act 2023 s.52): what, how measured, the target."""
+
+    name: Text
+    measure: Text
+    target: Text
+
+
+class FewerKpisIn(Strict):
+    """Why a contract over the KPI threshold sets fewer than 3 KPIs."""
+
+    reason: LongText
+
+
+class KpiRatingIn(Strict):
+    """One KPI's rating in an assessment."""
+
+    kpi_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    rating: KpiRating
+
+
+class AssessmentIn(Strict):
+    """The assessment of the contract's KPIs up to a day (s.71): a rating for each KPI."""
+
+    period_end: Day
+    ratings: list[KpiRatingIn] = Field(min_length=1, max_length=50)
+    notes: OptionalText = ""
+
+
 class ExitIn(Strict):
     """Why and when the contract ends."""
 
     reason: Annotated[str, StringConstraints(pattern="^(expired|terminated|not_renewed)$")]
     ended_on: Day
     notes: OptionalText = ""
+
+
+class VariationIn(Strict):
+    """A change the contract manager proposes: what, why, by how much (pence, negative when
+    the value falls), and the new end date if the term changes."""
+
+    what: LongText
+    why: LongText
+    value_change_pence: Annotated[int, Field(ge=-MAX_PENCE, le=MAX_PENCE, strict=True)] = 0
+    new_end_date: Day | None = None
+
+
+class VariationDecisionIn(Strict):
+    """One approval of a variation, given in the approver's role: approve, or reject with a
+    reason."""
+
+    role: Literal["procurement", "legal"]
+    decision: Literal["approve", "reject"]
+    reason: OptionalText = Field(default="", validate_default=True)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_when_rejected(cls, value: str, info: ValidationInfo) -> str:
+        """Whoever stops a change must say why."""
+        if info.data.get("decision") == "reject" and not value:
+            raise ValueError("a reason is required to reject")
+        return value
+
+
+class ExtensionOptionIn(Strict):
+    """The contract's extension option: until when it may be extended."""
+
+    extension_until: Day
+
+
+class ExpiryDecisionIn(Strict):
+    """The decision an expiring contract needs: extend (to `new_end_date`, within the option),
+    re-procure (a new linked case) or let it end."""
+
+    decision: Literal["extend", "reprocure", "end"]
+    new_end_date: Day | None = None
+    reason: OptionalText = ""
+
+
+class TerminationIn(Strict):
+    """Ending a contract before its end date, and why."""
+
+    terminated_on: Day
+    reason: LongText
+
+
+class TerminationNoticeIn(Strict):
+    """The termination notice (Procurement Act 2023 s.80) as published: when, and its id."""
+
+    published_on: Day
+    notice_id: Text
 
 
 class LessonIn(Strict):
@@ -289,3 +386,23 @@ class TrainingRecordIn(Strict):
         if value is not None and completed is not None and value < completed:
             raise ValueError("valid_until cannot be before completed_on")
         return value
+
+
+class HandoverIn(Strict):
+    """Hand a contract manager's live contracts (or one case of theirs) to a successor, and
+    with `deactivate` switch the leaver off in the same step."""
+
+    from_user_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    to_user_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    case_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    deactivate: bool = False
+
+
+class DelegationIn(Strict):
+    """Delegate your gates of one role to a colleague holding it, from one day to another
+    (both included)."""
+
+    delegate_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    role: Role
+    starts_on: Day
+    ends_on: Day

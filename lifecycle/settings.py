@@ -30,15 +30,37 @@ class Settings(BaseSettings):
     # Contracts at or over this whole-life value, and every key contract, need a trained manager.
     trained_manager_threshold_pence: int = 500_000_00
     kpi_threshold_pence: int = 5_000_000_00
+    # A KPI contract's performance is assessed at least every 12 months (Procurement Act s.71).
+    assessment_interval_months: int = Field(default=12, ge=1, le=12)
 
     standstill_working_days: int = Field(default=8, ge=8)  # Procurement Act 2023 s.51 minimum
     legal_sla_working_days: int = 5
     gate_sla_working_days: int = 5
     gate_escalation_working_days: int = 5
+    # The longest a delegation of someone's gates may last (both days counted): an absence,
+    # not a standing change of who decides.
+    delegation_max_days: int = Field(default=92, ge=1, le=366)
     review_interval_days: int = 90
     key_review_interval_days: int = 30
     review_reminder_lead_days: int = 7
     review_escalation_days: int = 14
+
+    # Variations beyond these need legal's approval besides procurement's (lifecycle/variations):
+    # Procurement Act 2023 s.74 lets a contract be modified without a new procurement where the
+    # changes together move its value by not more than 10% (goods, services) or 15% (works) of
+    # the value at award (a below-threshold modification), and where it is not a substantial
+    # modification, which includes moving the term by more than 10% of the term at award;
+    # beyond these only the Schedule 8 grounds (permitted modifications) allow it.
+    variation_value_percent_goods_services: int = Field(default=10, ge=0, le=100)
+    variation_value_percent_works: int = Field(default=15, ge=0, le=100)
+    variation_term_percent: int = Field(default=10, ge=0, le=100)
+    # Months before a contract's end date at which its manager and procurement are asked for
+    # the expiry decision (extend, re-procure or end); no decision by the shortest escalates.
+    expiry_lead_months: list[int] = Field(default=[9, 6, 3], min_length=1)
+    # The termination notice is due within 30 days of a contract's end (Procurement Act 2023
+    # s.80); a council may hold itself to fewer. Reminded as these many days or fewer are left.
+    termination_notice_days: int = Field(default=30, ge=1, le=30)
+    termination_notice_reminder_days: list[int] = Field(default=[7, 1])
 
     max_upload_bytes: int = 20 * 1024 * 1024
     ocid_prefix: str = "ocds-procure"  # replace with the council's registered OCDS prefix

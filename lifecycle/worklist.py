@@ -43,6 +43,9 @@ class TaskKind(StrEnum):
     SUPPLY_REGISTER_DETAILS = "supply_register_details"
     UPLOAD_EXIT_DOCUMENTS = "upload_exit_documents"
     SUBMIT_REVIEW = "submit_review"
+    DECIDE_VARIATION = "decide_variation"
+    DECIDE_EXPIRY = "decide_expiry"
+    PUBLISH_TERMINATION_NOTICE = "publish_termination_notice"
 
 
 GATE_WORDS: dict[GateKind, str] = {
@@ -128,6 +131,8 @@ class Task:
     since: datetime
     due_on: date | None
     overdue: bool
+    # A gate the person may also decide by delegation: the colleagues away they stand in for.
+    on_behalf_of: tuple[str, ...] = ()
 
     @property
     def since_on(self) -> date:

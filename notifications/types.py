@@ -14,10 +14,14 @@ class Notification(StrEnum):
     MANAGER_NAMED = "manager_named"
     REVIEW_DUE = "review_due"
     REVIEW_OVERDUE = "review_overdue"
+    ASSESSMENT_DUE = "assessment_due"
+    ASSESSMENT_OVERDUE = "assessment_overdue"
     STAGE_OPEN = "stage_open"
     STANDSTILL_STARTED = "standstill_started"
     CASE_FLAGGED = "case_flagged"
     GATE_REMINDER = "gate_reminder"
+    CONTRACT_EXPIRING = "contract_expiring"
+    TERMINATION_NOTICE_DUE = "termination_notice_due"
     INVITATION = "invitation"
 
 

@@ -9,6 +9,7 @@ from api.pages import (
     auth,
     case,
     cases_list,
+    delegations,
     errors,
     home,
     lessons,
@@ -37,3 +38,4 @@ def install(app: FastAPI) -> None:
     app.include_router(entry)
     for module in (auth, home, cases_list, new_request, register, lessons, case, assurance, users):
         app.include_router(module.router)
+    app.include_router(delegations.router)

@@ -5,13 +5,27 @@ a form for each action open to the person looking. Its forms post to routes of t
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from api.pages import case_contract, case_gates, case_monitoring, case_procurement
+from api.pages import (
+    case_contract,
+    case_ending,
+    case_gates,
+    case_kpis,
+    case_monitoring,
+    case_procurement,
+)
 from api.pages.case_view import show
 from api.pages.web import SignedInPage
 from lifecycle.services import cases, documents
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-for forms_router in (case_gates, case_procurement, case_contract, case_monitoring):
+for forms_router in (
+    case_gates,
+    case_procurement,
+    case_contract,
+    case_monitoring,
+    case_kpis,
+    case_ending,
+):
     router.include_router(forms_router.router)
 
 

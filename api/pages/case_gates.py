@@ -22,6 +22,7 @@ DECISION_FIELDS: Fields = {
     "reason": ("decision_reason", "Reason"),
     "contract_type": ("contract_type", "Contract type"),
     "key_contract": ("key_contract", "Key contract"),
+    "on_behalf_of": ("on_behalf_of", "Deciding for"),
 }
 REQUEST_FIELDS: Fields = {
     "title": ("request_title", "Title"),
@@ -43,6 +44,8 @@ def decide(case_id: int, page: SignedInPage, data: Form) -> Response:
         body["contract_type"] = contract_type
     if (key := forms.text(data, "key_contract")) in ("yes", "no"):
         body["key_contract"] = key == "yes"
+    if behalf := forms.whole_number(forms.text(data, "on_behalf_of"), max_digits=9):
+        body["on_behalf_of"] = behalf
     gate_id = forms.text(data, "gate_id")
     return act(
         page,

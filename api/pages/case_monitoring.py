@@ -9,6 +9,7 @@ from starlette.datastructures import FormData
 
 from api.pages import forms
 from api.pages.case_forms import Fields, act
+from api.pages.case_kpis import review_results
 from api.pages.case_view import KPI_ROWS
 from api.pages.forms import FormErrors
 from api.pages.web import Form, SignedInPage
@@ -22,6 +23,7 @@ REVIEW_FIELDS: Fields = {
     "period_end": ("period_end", "End of the period"),
     "rag": ("rag", "RAG rating"),
     "kpis": ("kpi-1-name", "KPIs"),
+    "results": ("review-results", "The contract's KPIs"),
     "notes": ("review_notes", "Notes"),
 }
 KPI_LABELS = {"name": "KPI", "target": "Target", "result": "Result", "rating": "Rating"}
@@ -66,6 +68,7 @@ def submit_review(case_id: int, page: SignedInPage, data: Form) -> Response:
         "period_start": forms.day(data, "period_start", "Start of the period", unreadable),
         "period_end": forms.day(data, "period_end", "End of the period", unreadable),
         "kpis": _kpis(data, unreadable),
+        "results": review_results(data),
         "notes": forms.text(data, "review_notes"),
     }
     if rag := forms.text(data, "rag"):

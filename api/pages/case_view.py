@@ -1,13 +1,13 @@
 """The case page drawn from the API's own view of a case (`api.views.case_detail`), with the
 actions `lifecycle.actions` opens to the person looking, and any form they just sent kept."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from fastapi.responses import Response
 
 from api import views
-from api.pages import case_words
+from api.pages import case_changes, case_words
 from api.pages.formatting import pounds_input
 from api.pages.forms import FormErrors, date_parts
 from api.pages.web import Page
@@ -25,7 +25,7 @@ from lifecycle.rules import (
     Status,
     stage_path,
 )
-from lifecycle.services import cases, users
+from lifecycle.services import cases, delegations, expiry, performance, users
 
 # Each form on the page, by the id its errors link to, and the action it carries out.
 FORMS = {
@@ -42,6 +42,13 @@ FORMS = {
     "register-submit": Action.SUBMIT_REGISTER,
     "review": Action.SUBMIT_REVIEW,
     "exit": Action.START_EXIT,
+    "kpi": Action.SET_KPI,
+    "assessment": Action.ASSESS_KPIS,
+    "variation": Action.PROPOSE_VARIATION,
+    "variation-decision": Action.DECIDE_VARIATION,
+    "expiry": Action.DECIDE_EXPIRY,
+    "termination": Action.TERMINATE,
+    "notice": Action.RECORD_TERMINATION_NOTICE,
 }
 # Where errors go when their form is not on the page (the person may not take that action).
 NO_FORM = "next-steps"
@@ -167,7 +174,12 @@ def show(
     """The case page; after a refused form, with its errors and what was typed in it."""
     case = cases.get_visible(page.db, case_id=case_id, user=page.me)
     detail = views.case_detail(page.db, case)
-    state = case_state(detail)
+    kpis = views.PerformanceView.model_validate(
+        performance.performance(page.db, case=case, settings=page.settings)
+    )
+    state = replace(
+        case_state(detail), kpis=len(kpis.kpis), ending=expiry.end_state(page.db, case=case)
+    )
     assert page.me.id is not None
     me = Person(id=page.me.id, roles=tuple(users.roles_of(page.me)))
     shown = actions.open_actions(state, me)
@@ -193,6 +205,12 @@ def show(
         shown=shown,
         Action=Action,
         decisions=actions.decisions(state, me),
+        # Colleagues away whose gate this person may decide by delegation (both names kept).
+        behalf=(
+            delegations.stand_in_for(page.db, me=page.me, case=case)
+            if Action.DECIDE in shown
+            else []
+        ),
         not_yet=actions.not_yet(state, me),
         managers=managers,
         errors=errors,
@@ -200,6 +218,8 @@ def show(
         values={**defaults(detail), **(typed or {})},
         form=form,
         kpi_rows=range(1, KPI_ROWS + 1),
+        performance=kpis,
+        changes=case_changes.panel(page.db, case, page.settings, ending=state.ending, me=me),
         words=case_words,
         timeline=list(reversed(detail.timeline)),
     )

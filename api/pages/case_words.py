@@ -117,7 +117,12 @@ def _sentence(entry: EventView) -> str:
             return f"Opened the {gate(detail['gate']).lower()} decision, due {due}"
         case "gate_decided":
             reason = f": “{detail['reason']}”" if detail.get("reason") else ""
-            return f"{gate(detail['gate'])}: {decided(detail['decision'])}{reason}"
+            behalf = (
+                f" (on behalf of {detail['on_behalf_of_name']}, by delegation)"
+                if detail.get("on_behalf_of_name")
+                else ""
+            )
+            return f"{gate(detail['gate'])}: {decided(detail['decision'])}{behalf}{reason}"
         case "stage_entered":
             return f"Moved to {stage(entry.to_stage).lower()}"
         case "changes_requested":
@@ -148,8 +153,20 @@ def _sentence(entry: EventView) -> str:
             )
         case "signing_ready":
             return "Sent the signed contract for legal's confirmation"
+        case "contract_imported":
+            return (
+                f"Imported from an existing register (row {detail['row']}, "
+                f"source reference {detail['source_reference']})"
+            )
+        case "import_updated":
+            return "Updated from the register file: " + ", ".join(
+                words(name).lower() for name in detail.get("after", {})
+            )
         case "contract_manager_named":
             return "Named the contract manager"
+        case "contract_handed_over":
+            old, new = detail["from_manager"], detail["to_manager"]
+            return f"Handed the contract over from {old} to {new}"
         case "register_details_updated":
             return "Updated the register entry: " + ", ".join(
                 words(name).lower() for name in detail.get("fields", [])
@@ -164,6 +181,27 @@ def _sentence(entry: EventView) -> str:
             return f"Scheduled the next performance review for {long_date_of(detail['due_on'])}"
         case "review_submitted":
             return f"Submitted a performance review (rated {detail['rag']})"
+        case "kpi_set":
+            return f"Set a KPI: {detail['name']}"
+        case "fewer_kpis_reason_recorded":
+            return "Recorded why the contract sets fewer than 3 KPIs"
+        case "assessment_scheduled":
+            return f"Scheduled the KPI assessment for {long_date_of(detail['due_on'])}"
+        case "kpis_assessed":
+            return f"Assessed the KPIs up to {long_date_of(detail['period_end'])}"
+        case (
+            "variation_proposed"
+            | "variation_decided"
+            | "variation_applied"
+            | "variation_rejected"
+            | "extension_option_recorded"
+            | "expiry_decided"
+            | "contract_extended"
+            | "reprocurement_opened"
+            | "contract_terminated"
+            | "termination_notice_published"
+        ):
+            return contract_end_words(entry.action, detail)
         case "exit_started":
             return f"Started exit: {EXIT_REASONS.get(detail['reason'], detail['reason']).lower()}"
         case "lesson_recorded":
@@ -197,4 +235,49 @@ def document_type_options() -> tuple[tuple[str, str], ...]:
     """The document type select's options: a prompt, then each type with its code."""
     return (("", "Choose a document type"),) + tuple(
         (code, f"{title} ({code})") for code, title in document_type_titles().items()
+    )
+
+
+def contract_end_words(action: str, detail: dict[str, Any]) -> str:
+    """A live contract's variations, expiry decision and termination, as the history says them."""
+    number = detail.get("variation")
+    match action:
+        case "variation_proposed":
+            return f"Proposed variation {number}: {detail.get('what', '')}"
+        case "variation_decided":
+            verb = "Approved" if detail.get("decision") == "approve" else "Rejected"
+            return f"{verb} variation {number} ({detail.get('role', '')})"
+        case "variation_applied":
+            return (
+                f"Variation {number} applied: value {money(detail.get('value_before_pence'))} "
+                f"to {money(detail.get('value_after_pence'))}, end date "
+                f"{long_date_of(detail.get('end_date_before'))} to "
+                f"{long_date_of(detail.get('end_date_after'))}"
+            )
+        case "variation_rejected":
+            return f"Variation {number} rejected: the contract is unchanged"
+        case "extension_option_recorded":
+            until = long_date_of(detail.get("extension_until"))
+            return f"Recorded the extension option: up to {until}"
+        case "expiry_decided":
+            return {
+                "extend": "Decided to extend the contract",
+                "reprocure": "Decided to re-procure the contract (a new linked case)",
+                "end": f"Decided to let the contract end on {long_date_of(detail.get('end_date'))}",
+            }.get(str(detail.get("decision")), "Decided about the contract's end")
+        case "contract_extended":
+            return (
+                f"Extended the contract from {long_date_of(detail.get('end_date_before'))} to "
+                f"{long_date_of(detail.get('end_date_after'))}"
+            )
+        case "reprocurement_opened":
+            return f"Opened to re-procure the contract of {detail.get('previous_reference', '')}"
+        case "contract_terminated":
+            return (
+                f"Terminated the contract on {long_date_of(detail.get('terminated_on'))}: "
+                f"{detail.get('reason', '')}"
+            )
+    return (
+        f"Recorded the termination notice {detail.get('notice_id', '')}, published on "
+        f"{long_date_of(detail.get('published_on'))}"
     )

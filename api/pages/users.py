@@ -14,7 +14,7 @@ from api.pages.forms import FormErrors
 from api.pages.web import Form, Page, SignedInPage
 from lifecycle.access import Area
 from lifecycle.rules import Role
-from lifecycle.services import users
+from lifecycle.services import handover, users
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
@@ -182,29 +182,67 @@ def _act(page: Page, user_id: int, field: str, action: Callable[[], Any], done: 
     return page.redirect(f"/app/users/{user_id}", flash=done.format(name=result.name))
 
 
-@router.get("/users/{user_id}/deactivate", response_class=HTMLResponse)
-def confirm_deactivation(user_id: int, page: SignedInPage) -> Response:
-    """Ask before switching someone off."""
-    users.require_manager(by=page.me)
+def _confirm_page(
+    page: Page, user_id: int, *, chosen: int | None = None, errors: FormErrors | None = None
+) -> HTMLResponse:
+    """Ask before switching someone off; one who manages live contracts names a successor."""
     found = users.account(page.db, by=page.me, user_id=user_id)
+    live = users.live_contract_count(page.db, user_id=user_id)
+    successors = [
+        {"value": person.id, "text": person.name, "selected": person.id == chosen}
+        for person in users.with_role(page.db, role=Role.CONTRACT_MANAGER)
+        if person.id != user_id
+    ]
     return page.render(
         "pages/users_deactivate.html",
+        status_code=errors.status_code if errors else 200,
         title=f"Deactivate {found.user.name}?",
         section="users",
         account=found,
         is_me=found.user.id == page.me.id,
+        live=live,
+        successors=successors,
+        errors=errors,
     )
+
+
+@router.get("/users/{user_id}/deactivate", response_class=HTMLResponse)
+def confirm_deactivation(user_id: int, page: SignedInPage) -> Response:
+    """Ask before switching someone off."""
+    users.require_manager(by=page.me)
+    return _confirm_page(page, user_id)
 
 
 @router.post("/users/{user_id}/deactivate", response_class=HTMLResponse)
 def deactivate(user_id: int, page: SignedInPage, data: Form) -> Response:
-    """Switch the user off: signed out everywhere, token stopped, no more mail."""
-    return _act(
-        page,
-        user_id,
-        "deactivate",
-        lambda: users.switch_off(page.db, by=page.me, user_id=user_id),
-        "{name} is deactivated and signed out everywhere.",
+    """Switch the user off: signed out everywhere, token stopped, no more mail; their live
+    contracts go to the successor chosen, in the same step."""
+    successor_id = forms.whole_number(forms.text(data, "successor_id"), max_digits=9)
+
+    def act() -> Any:
+        """Hand over and switch off, or only switch off when no successor is chosen."""
+        if successor_id is None:
+            return users.switch_off(page.db, by=page.me, user_id=user_id)
+        return handover.hand_over(
+            page.db,
+            by=page.me,
+            leaver_id=user_id,
+            successor_id=successor_id,
+            deactivate=True,
+            settings=page.settings,
+        ).leaver
+
+    result = page.attempt(act, {"successor_id": "Successor", "to_user_id": "Successor"})
+    if refused := _refused(page, result):
+        return refused
+    if isinstance(result, FormErrors):
+        errors = FormErrors(status_code=result.status_code)
+        for message in result.by_field.values():
+            # The form has one field: every refusal is shown beside the successor.
+            errors.add("successor_id", message)
+        return _confirm_page(page, user_id, chosen=successor_id, errors=errors)
+    return page.redirect(
+        f"/app/users/{user_id}", flash=f"{result.name} is deactivated and signed out everywhere."
     )
 
 

@@ -43,7 +43,8 @@ def _text(description: str) -> Any:
 
 def register_filter(
     q: Annotated[
-        str | None, _text("Words in the reference, title, description or supplier")
+        str | None,
+        _text("Words in the reference (or source reference), title, description or supplier"),
     ] = None,
     department: Annotated[str | None, _text("The department, exactly")] = None,
     supplier: Annotated[str | None, _text("Part of the supplier's name")] = None,

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
@@ -44,49 +45,59 @@ class ChainReport:
         return not self.altered and not self.anchors_broken
 
 
-def _links(session: Session) -> dict[int | None, list[Link]]:
-    """Every event as a link, by chain, in id order."""
+# The columns a link is made of, read as plain rows (no ORM objects: a long history reads
+# several times faster).
+_LINK_COLUMNS = (
+    col(AuditEvent.id),
+    col(AuditEvent.case_id),
+    col(AuditEvent.actor_id),
+    col(AuditEvent.at),
+    col(AuditEvent.action),
+    col(AuditEvent.from_stage),
+    col(AuditEvent.to_stage),
+    col(AuditEvent.from_status),
+    col(AuditEvent.to_status),
+    col(AuditEvent.detail),
+    col(AuditEvent.prev_hash),
+    col(AuditEvent.hash),
+)
+
+
+def _links(session: Session) -> tuple[dict[int | None, list[Link]], list[Link]]:
+    """Every event as a link, by chain in id order, and all of them in id order."""
     chains: dict[int | None, list[Link]] = defaultdict(list)
+    in_order: list[Link] = []
     last = 0
     while True:
-        rows = session.exec(
-            select(AuditEvent)
+        rows = session.execute(
+            sa_select(*_LINK_COLUMNS)
             .where(col(AuditEvent.id) > last)
             .order_by(col(AuditEvent.id))
             .limit(PAGE)
         ).all()
         if not rows:
-            return chains
-        for event in rows:
-            assert event.id is not None
-            chains[event.case_id].append(
-                Link(
-                    event.id,
-                    event.case_id,
-                    event.actor_id,
-                    event.at,
-                    event.action,
-                    event.from_stage,
-                    event.to_stage,
-                    event.from_status,
-                    event.to_status,
-                    event.detail,
-                    event.prev_hash,
-                    event.hash,
-                )
-            )
-        last = rows[-1].id or last
-        session.expunge_all()
+            return chains, in_order
+        for row in rows:
+            link = Link(*row)
+            chains[link.case_id].append(link)
+            in_order.append(link)
+        last = rows[-1][0]
 
 
-def _heads_as_of(chains: dict[int | None, list[Link]], last_event_id: int) -> str:
-    """The digest of every chain's head as it stood at `last_event_id`."""
-    heads = []
-    for case_id, links in chains.items():
-        before = [link for link in links if link.event_id <= last_event_id]
-        if before:
-            heads.append((case_id, before[-1].hash or ""))
-    return heads_digest(heads)
+def _broken_anchors(session: Session, in_order: list[Link]) -> tuple[int, list[date]]:
+    """Each anchor against the chains' heads as they stood at it, in one pass over the events
+    (oldest anchor first). Returns how many were checked, and the days that no longer match."""
+    heads: dict[int | None, str] = {}
+    position, checked, broken = 0, 0, []
+    for anchor in session.exec(select(AuditAnchor).order_by(col(AuditAnchor.last_event_id))):
+        while position < len(in_order) and in_order[position].event_id <= anchor.last_event_id:
+            link = in_order[position]
+            heads[link.case_id] = link.hash or ""
+            position += 1
+        checked += 1
+        if heads_digest(heads.items()) != anchor.digest:
+            broken.append(anchor.day)
+    return checked, sorted(broken)
 
 
 def verify(session: Session) -> ChainReport:
@@ -95,17 +106,14 @@ def verify(session: Session) -> ChainReport:
     pages are read is never half seen). Give it a read-only session: it takes no lock."""
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    chains = _links(session)
+    chains, in_order = _links(session)
     references = dict(session.exec(select(Case.id, Case.reference)).all())
-    report = ChainReport(events=sum(len(links) for links in chains.values()), chains=len(chains))
+    report = ChainReport(events=len(in_order), chains=len(chains))
     for case_id, links in sorted(chains.items(), key=lambda item: item[0] or 0):
         if (bad := first_break(links)) is not None:
             reference = references.get(case_id, "no case") if case_id else "no case"
             report.altered.append(AlteredCase(case_id, reference, bad))
-    for anchor in session.exec(select(AuditAnchor).order_by(col(AuditAnchor.day))):
-        report.anchors_checked += 1
-        if _heads_as_of(chains, anchor.last_event_id) != anchor.digest:
-            report.anchors_broken.append(anchor.day)
+    report.anchors_checked, report.anchors_broken = _broken_anchors(session, in_order)
     return report
 
 

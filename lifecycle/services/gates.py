@@ -6,6 +6,7 @@ from sqlmodel import Session, col, select
 from lifecycle import clock
 from lifecycle.calendar import add_working_days
 from lifecycle.db import get_row
+from lifecycle.delegation import gate_refusal
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.models import Case, Gate, User, utcnow
 from lifecycle.rules import (
@@ -25,7 +26,7 @@ from lifecycle.rules import (
     may_decide,
 )
 from lifecycle.schemas import GateDecisionIn
-from lifecycle.services import audit, outbox, progress, register, users
+from lifecycle.services import audit, delegations, outbox, progress, register, users
 from lifecycle.services.cases import gbp
 from lifecycle.settings import Settings
 from notifications import Notification
@@ -110,14 +111,17 @@ def decide(
         )
     assert user.id is not None
     assert case.id is not None
-    refusal = may_decide(
-        users.roles_of(user),
-        user.id,
-        case.requester_id,
-        kind,
-        progress.preparers(session, case_id=case.id, kind=kind),
-    )
-    if refusal:
+    prepared = progress.preparers(session, case_id=case.id, kind=kind)
+    behalf = None  # the colleague a delegate decides for, segregation checked for both
+    if decision.on_behalf_of is not None:
+        behalf = delegations.delegator_for(
+            session,
+            user=user,
+            delegator_id=decision.on_behalf_of,
+            role=gate.role,
+            own=gate_refusal(kind, case.requester_id, prepared),
+        )
+    elif refusal := may_decide(users.roles_of(user), user.id, case.requester_id, kind, prepared):
         raise Forbidden(refusal)
     if decision.decision not in ALLOWED_DECISIONS[kind]:
         raise Invalid(
@@ -134,6 +138,7 @@ def decide(
             decision=decision.decision.value,
             reason=decision.reason,
             decided_by=user.id,
+            decided_for=behalf.id if behalf else None,
             decided_at=utcnow(),
         )
     ).rowcount  # type: ignore[attr-defined]
@@ -149,6 +154,9 @@ def decide(
         round=gate.round,
         decision=decision.decision.value,
         reason=decision.reason or None,
+        decided_by=user.name if behalf else None,
+        on_behalf_of=behalf.id if behalf else None,
+        on_behalf_of_name=behalf.name if behalf else None,
     )
     next_step = _carry_out(session, case=case, kind=kind, user=user, decision=decision)
     _tell_outcome(session, case=case, gate=gate, kind=kind, user=user, next_step=next_step)
@@ -243,7 +251,7 @@ def _tell_outcome(
         to=users.case_people(session, case=case).everyone,
         gate_label=GATE_LABELS[kind],
         decision=gate.decision,
-        decided_by=user.name,
+        decided_by=_decider_name(session, gate=gate, user=user),
         reason=gate.reason or "",
         next_step=next_step,
     )
@@ -256,9 +264,15 @@ def _tell_outcome(
         notification=Notification.CHANGES_REQUESTED,
         to=_who_answers_changes(session, case=case, kind=kind),
         gate_label=GATE_LABELS[kind],
-        decided_by=user.name,
+        decided_by=_decider_name(session, gate=gate, user=user),
         reason=gate.reason or "",
     )
+
+
+def _decider_name(session: Session, *, gate: Gate, user: User) -> str:
+    """Who decided, and for whom when it was by delegation (both names, for the mail)."""
+    behalf = session.get(User, gate.decided_for) if gate.decided_for else None
+    return f"{user.name} on behalf of {behalf.name}" if behalf else user.name
 
 
 def _who_answers_changes(session: Session, *, case: Case, kind: GateKind) -> list[User]:

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from lifecycle import clock
 from lifecycle.errors import Conflict, Forbidden, Invalid
@@ -12,10 +12,10 @@ from lifecycle.guards import (
     monitoring_conflict,
     review_refusal,
 )
-from lifecycle.models import Case, Contract, Review, User
+from lifecycle.models import Case, Contract, Flag, Review, User
 from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import ExitIn, ReviewIn
-from lifecycle.services import audit, outbox, progress, users
+from lifecycle.services import audit, outbox, performance, progress, users
 from lifecycle.services.flags import raise_flag
 from lifecycle.services.signing import get_contract
 from lifecycle.settings import Settings
@@ -79,10 +79,6 @@ def submit_review(
         raise Invalid(
             "period_start must not be before the contract start date", field="period_start"
         )
-    if case.estimated_value_pence > settings.kpi_threshold_pence and len(review.kpis) < 3:
-        raise Invalid(
-            "contracts over £5,000,000 report at least 3 KPIs (Procurement Act s.71)", field="kpis"
-        )
     assert case.id is not None and user.id is not None
     row = Review(
         case_id=case.id,
@@ -95,6 +91,8 @@ def submit_review(
     )
     session.add(row)
     session.flush()
+    # A result for each KPI the contract sets, and at least 3 over the threshold (s.52).
+    performance.record_results(session, case=case, review=row, review_in=review, settings=settings)
     contract.next_review_due = max(review.period_end, clock.today()) + review_interval(
         case, settings
     )
@@ -144,25 +142,35 @@ def start_exit(session: Session, *, case: Case, user: User, exit_in: ExitIn) -> 
 
 def remind_due_reviews(session: Session, *, settings: Settings) -> int:
     """Mail managers whose review falls due soon, and escalate long-overdue ones to
-    procurement. Keys carry the due date, so each reminder goes once."""
-    sent = 0
-    horizon = clock.today() + timedelta(days=settings.review_reminder_lead_days)
+    procurement. Keys carry the due date, so each reminder goes once; the keys already queued
+    and the people to tell are read once for all contracts, not once each."""
+    today = clock.today()
+    horizon = today + timedelta(days=settings.review_reminder_lead_days)
     rows = session.exec(
-        select(Case, Contract).where(
+        select(Case, Contract, User)
+        .join(Contract, col(Contract.case_id) == Case.id)
+        .join(User, col(User.id) == Case.contract_manager_id)
+        .where(
             Case.stage == Stage.MONITORING.value,
             Case.status != Status.CLOSED.value,
-            Contract.case_id == Case.id,
             col(Contract.next_review_due).is_not(None),
             col(Contract.next_review_due) <= horizon,
         )
     ).all()
-    for case, contract in rows:
+    wanted: list[tuple[Case, str]] = []
+    for case, contract, _ in rows:
         due = contract.next_review_due
         assert due is not None
-        manager = session.get(User, case.contract_manager_id) if case.contract_manager_id else None
-        if manager is None:
-            continue
-        if outbox.enqueue_mail(
+        wanted.append((case, f"review-due:{due}"))
+        if (today - due).days >= settings.review_escalation_days:
+            wanted.append((case, f"review-overdue:{due}"))
+    queued = outbox.queued_keys(session, keys=wanted)
+    procurement: list[User] | None = None
+    sent = 0
+    for case, contract, manager in rows:
+        due = contract.next_review_due
+        assert due is not None and case.id is not None
+        if (case.id, f"review-due:{due}") not in queued and outbox.enqueue_mail(
             session,
             key=f"review-due:{due}",
             case=case,
@@ -172,14 +180,18 @@ def remind_due_reviews(session: Session, *, settings: Settings) -> int:
             manager_name=manager.name,
         ):
             sent += 1
-        overdue = (clock.today() - due).days
-        if overdue >= settings.review_escalation_days:
+        overdue = (today - due).days
+        if overdue >= settings.review_escalation_days and (
+            (case.id, f"review-overdue:{due}") not in queued
+        ):
+            if procurement is None:
+                procurement = users.with_role(session, role=Role.PROCUREMENT)
             outbox.enqueue_mail(
                 session,
                 key=f"review-overdue:{due}",
                 case=case,
                 notification=Notification.REVIEW_OVERDUE,
-                to=[manager, *users.with_role(session, role=Role.PROCUREMENT)],
+                to=[manager, *procurement],
                 due_on=due.isoformat(),
                 days_overdue=overdue,
                 manager_name=manager.name,
@@ -189,19 +201,26 @@ def remind_due_reviews(session: Session, *, settings: Settings) -> int:
 
 def flag_unsigned_starts(session: Session) -> int:
     """Cases still in signing when the contract should have started (its recorded start date
-    or, before one is recorded, the date the purchase was needed by)."""
+    or, before one is recorded, the date the purchase was needed by). One query finds them,
+    leaving out those already flagged."""
+    starts = func.coalesce(Contract.start_date, Case.needed_by)
+    already = select(Flag.case_id).where(Flag.code == "started_unsigned")
+    rows = session.exec(
+        select(Case, starts)
+        .outerjoin(Contract, col(Contract.case_id) == Case.id)
+        .where(
+            Case.stage == Stage.SIGNING.value,
+            starts <= clock.today(),
+            col(Case.id).not_in(already),
+        )
+    ).all()
     flagged = 0
-    for case in session.exec(select(Case).where(Case.stage == Stage.SIGNING.value)).all():
-        assert case.id is not None
-        contract = get_contract(session, case_id=case.id)
-        starts = contract.start_date if contract else case.needed_by
-        if starts > clock.today():
-            continue
+    for case, start in rows:
         if raise_flag(
             session,
             case=case,
             code="started_unsigned",
-            message=f"the contract was due to start on {starts} and signing is not confirmed",
+            message=f"the contract was due to start on {start} and signing is not confirmed",
         ):
             flagged += 1
     return flagged

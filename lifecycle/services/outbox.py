@@ -55,6 +55,8 @@ def enqueue_flow_again(session: Session, *, case: Case, stage: Stage, why: str) 
 # A stage run whose process died (a worker killed mid-run) is asked for again this many times
 # at most: its steps are safe to repeat, and a run that keeps dying needs a person.
 RERUNS_AFTER_CRASH = 3
+# Keys asked about in one IN list: well under the bound-parameter limits of both databases.
+KEY_BATCH = 900
 
 
 def settle_crash(session: Session, *, flow_run_id: str) -> FlowRequest | None:
@@ -153,6 +155,20 @@ def enqueue_mail(
     )
     session.add(mail)
     return mail
+
+
+def queued_keys(session: Session, *, keys: Iterable[tuple[Case, str]]) -> set[tuple[int, str]]:
+    """Which of these (case, key) mails are already queued, in a few reads however many: a
+    daily sweep asks once for all its candidates instead of once per contract."""
+    wanted = {f"{case.reference}:{key}": (case.id or 0, key) for case, key in keys}
+    found: set[tuple[int, str]] = set()
+    names = list(wanted)
+    for start in range(0, len(names), KEY_BATCH):
+        batch = names[start : start + KEY_BATCH]
+        found.update(
+            wanted[k] for k in session.exec(select(Mail.key).where(col(Mail.key).in_(batch)))
+        )
+    return found
 
 
 def retry_failed_mail(session: Session) -> list[Mail]:

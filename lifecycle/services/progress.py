@@ -33,7 +33,8 @@ from lifecycle.rules import (
     register_missing,
     stage_path,
 )
-from lifecycle.services import audit, outbox
+from lifecycle.services import audit, outbox, performance
+from lifecycle.settings import get_settings
 
 
 def approved_gates(session: Session, *, case_id: int) -> set[GateKind]:
@@ -118,6 +119,10 @@ def advance(session: Session, *, case: Case, actor_id: int | None, reason: str) 
         close(session, case=case, outcome=Outcome.COMPLETED, actor_id=actor_id, reason=reason)
         return None
     problems = entry_problems(facts_for(session, case=case), target)
+    if target is Stage.MONITORING and (
+        short := performance.shortfall(session, case=case, settings=get_settings())
+    ):
+        problems.append(short)  # a contract goes live with its KPIs (Procurement Act s.52)
     if problems:
         raise Conflict(f"the case cannot enter {target.value}: " + "; ".join(problems))
     before_status = case.status

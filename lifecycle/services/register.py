@@ -44,6 +44,9 @@ CSV_COLUMNS = (
     ("Contract manager", "contract_manager_name"),
     ("Status", "status"),
     ("Ended on", "ended_on"),
+    # Last, so the Transparency Code columns keep their places: the contract's reference in
+    # the register it was imported from (a Contracts Finder notice id), to match the two.
+    ("Source reference", "source_reference"),
 )
 
 
@@ -273,7 +276,7 @@ SORT_KEYS: dict[str, Any] = {
     "start_date": func.coalesce(col(RegisterEntry.start_date), literal(date.max)),
     "end_date": func.coalesce(col(RegisterEntry.end_date), literal(date.max)),
 }
-SEARCHED = ("reference", "title", "description", "supplier_name")
+SEARCHED = ("reference", "title", "description", "supplier_name", "source_reference")
 
 
 def _on_sqlite(session: Session) -> bool:

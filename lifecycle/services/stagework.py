@@ -5,7 +5,16 @@ from sqlmodel import Session
 from lifecycle.models import Case, User
 from lifecycle.plans import Plan, StageView, Step, plan
 from lifecycle.rules import ROUTE_LABELS, GateKind, Role, Route, Stage, Status
-from lifecycle.services import cases, gates, monitoring, outbox, progress, register, users
+from lifecycle.services import (
+    cases,
+    gates,
+    monitoring,
+    outbox,
+    performance,
+    progress,
+    register,
+    users,
+)
 from lifecycle.settings import Settings
 from notifications import Notification
 
@@ -131,3 +140,4 @@ def perform(
             register.publish(session, case=case)
         case Step.SCHEDULE_REVIEW:
             monitoring.schedule_first_review(session, case=case, settings=settings)
+            performance.schedule_first_assessment(session, case=case, settings=settings)

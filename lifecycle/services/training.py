@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func, or_, select
 
 from lifecycle import clock
 from lifecycle.access import Area, may_enter, refusal
@@ -115,27 +116,68 @@ def check_case(session: Session, *, case: Case, settings: Settings) -> TrainingN
         )
     ).first()
     manager_id = case.contract_manager_id
-    why = training_need(
-        case.key_contract, contract_value(session, case), settings.trained_manager_threshold_pence
+    trained = manager_id is not None and _trained(session, manager_id, clock.today())
+    return _settle(
+        session,
+        case=case,
+        need=need,
+        value=contract_value(session, case),
+        trained=trained,
+        settings=settings,
     )
-    needed = bool(why) and manager_id is not None and case.status != Status.CLOSED.value
-    if needed and manager_id is not None and not _trained(session, manager_id, clock.today()):
-        if need is not None and need.manager_id == manager_id:
-            return None
-        if need is not None:  # a different manager was named: the old need is moot
-            need.met_at = utcnow()
-            session.add(need)
-        return _raise(session, case=case, manager_id=manager_id, why=why)
+
+
+def _wanted(
+    *,
+    key_contract: bool,
+    manager_id: int | None,
+    status: str,
+    value: int,
+    trained: bool,
+    settings: Settings,
+) -> str:
+    """Why the contract needs a trained manager it lacks today ("" when it does not)."""
+    why = training_need(key_contract, value, settings.trained_manager_threshold_pence)
+    if manager_id is None or status == Status.CLOSED.value or trained:
+        return ""
+    return why
+
+
+def _settle(
+    session: Session,
+    *,
+    case: Case,
+    need: TrainingNeed | None,
+    value: int,
+    trained: bool,
+    settings: Settings,
+) -> TrainingNeed | None:
+    """Raise or meet the case's need, given its open need, its contract's value and whether
+    its manager's training counts today. Returns a need raised now."""
+    manager_id = case.contract_manager_id
+    why = _wanted(
+        key_contract=case.key_contract,
+        manager_id=manager_id,
+        status=case.status,
+        value=value,
+        trained=trained,
+        settings=settings,
+    )
+    if why and need is not None and need.manager_id == manager_id:
+        return None
     if need is not None:
         need.met_at = utcnow()
         session.add(need)
-        audit.record(
-            session,
-            case=case,
-            actor_id=None,
-            action="training_need_met",
-            manager_id=need.manager_id,
-        )
+        if not why:  # met; when another manager was named since, their own need follows
+            audit.record(
+                session,
+                case=case,
+                actor_id=None,
+                action="training_need_met",
+                manager_id=need.manager_id,
+            )
+    if why and manager_id is not None:
+        return _raise(session, case=case, manager_id=manager_id, why=why)
     return None
 
 
@@ -182,10 +224,26 @@ def _raise(session: Session, *, case: Case, manager_id: int, why: str) -> Traini
 def sweep(session: Session, *, settings: Settings) -> int:
     """The daily check of every managed contract, and of every case with a need still open
     (one closed since is met): lapsed training raises its need again, new training meets it.
-    Returns how many needs are open after it."""
+    Set-based: three reads of plain columns whatever the number of contracts, and a case is
+    loaded only where a need is raised or met. Returns how many needs are open after it."""
+    trained = trained_managers(session, clock.today())
+    open_by_case = {
+        need.case_id: need
+        for need in session.exec(select(TrainingNeed).where(col(TrainingNeed.met_at).is_(None)))
+    }
     open_cases = select(TrainingNeed.case_id).where(col(TrainingNeed.met_at).is_(None))
-    for case in session.exec(
-        select(Case).where(
+    # SQLAlchemy's own select: sqlmodel's types stop at four columns.
+    rows = session.execute(
+        sa_select(
+            col(Case.id),
+            col(Case.key_contract),
+            col(Case.contract_manager_id),
+            col(Case.status),
+            col(Case.estimated_value_pence),
+            col(Bid.price_pence),
+        )
+        .outerjoin(Bid, col(Bid.id) == Case.awarded_bid_id)
+        .where(
             or_(
                 col(Case.stage).in_(MANAGED)
                 & (Case.status != Status.CLOSED.value)
@@ -193,9 +251,31 @@ def sweep(session: Session, *, settings: Settings) -> int:
                 col(Case.id).in_(open_cases),
             )
         )
-    ):
-        check_case(session, case=case, settings=settings)
-    return len(open_needs(session))
+    ).all()
+    for case_id, key_contract, manager_id, status, estimate, price in rows:
+        need = open_by_case.get(case_id)
+        value = estimate if price is None else price
+        is_trained = manager_id in trained
+        why = _wanted(
+            key_contract=key_contract,
+            manager_id=manager_id,
+            status=status,
+            value=value,
+            trained=is_trained,
+            settings=settings,
+        )
+        if (why and need is not None and need.manager_id == manager_id) or (
+            not why and need is None
+        ):
+            continue  # nothing to raise or meet
+        case = session.get(Case, case_id)
+        assert case is not None
+        _settle(session, case=case, need=need, value=value, trained=is_trained, settings=settings)
+    return int(
+        session.exec(
+            select(func.count()).select_from(TrainingNeed).where(col(TrainingNeed.met_at).is_(None))
+        ).one()
+    )
 
 
 def open_needs(session: Session) -> list[OpenNeed]:

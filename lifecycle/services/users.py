@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 from lifecycle.access import Area, refusal
 from lifecycle.db import get_row
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from lifecycle.handover import deactivation_conflict, role_change_conflict
 from lifecycle.models import Case, Invitation, Password, User, utcnow
-from lifecycle.rules import Role
+from lifecycle.rules import Role, Status
 from lifecycle.services import accounts, audit
 from lifecycle.settings import Settings
 
@@ -115,12 +116,24 @@ def deactivate(session: Session, *, email: str) -> User:
     """A leaver: the token, every browser session and any invitation link stop working, and
     no mail goes to them; their history stays (reactivating them needs a new invitation)."""
     user = by_email(session, email=email)
+    assert user.id is not None
+    if conflict := deactivation_conflict(user.name, live_contract_count(session, user_id=user.id)):
+        raise Conflict(conflict, field="successor_id")
     user.active = False
     session.add(user)
     assert user.id is not None
     accounts.end_sessions(session, user_id=user.id)
     accounts.retire_invitations(session, user_id=user.id)
     return user
+
+
+def live_contract_count(session: Session, *, user_id: int) -> int:
+    """How many cases not yet closed this person is the named contract manager of."""
+    return session.exec(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.contract_manager_id == user_id, Case.status != Status.CLOSED.value)
+    ).one()
 
 
 def authenticate(session: Session, *, token: str) -> User:
@@ -282,6 +295,11 @@ def change_roles(session: Session, *, by: User, user_id: int, roles: Iterable[st
         raise Invalid(
             "You cannot remove your own admin role. Ask another admin to do it", field="roles"
         )
+    if has_role(user, Role.CONTRACT_MANAGER) and Role.CONTRACT_MANAGER not in parsed:
+        assert user.id is not None
+        live = live_contract_count(session, user_id=user.id)
+        if conflict := role_change_conflict(user.name, live):
+            raise Conflict(conflict, field="roles")
     before, user.roles = user.roles, ",".join(role.value for role in parsed)
     if user.roles != before:
         session.add(user)

@@ -6,6 +6,7 @@ the oldest `limit` tasks of all kinds are among the rows read. Every query reads
 facts about a case, so a case found by two of them is the same case twice."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -24,14 +25,16 @@ from lifecycle.rules import (
     Route,
     Stage,
     Status,
+    prepared_by,
 )
-from lifecycle.services import users
+from lifecycle.services import contract_end_work, delegations, users
 from lifecycle.settings import Settings
 from lifecycle.worklist import (
     MANAGER_DOCUMENTS,
     CaseState,
     OpenGate,
     Person,
+    TaskKind,
     Worklist,
     worklist,
 )
@@ -225,4 +228,33 @@ def for_person(session: Session, *, me: User, settings: Settings, limit: int = L
         review_lead_days=settings.review_reminder_lead_days,
         limit=limit,
     )
-    return Worklist(tasks=found_work.tasks, more=found_work.more or more)
+    standing_in = delegations.standing_in(
+        session,
+        me=me,
+        gates=[
+            (
+                case_id,
+                GateKind(row[1].kind),
+                row[1].role,
+                row[0].requester_id,
+                prepared_by(GateKind(row[1].kind), preparations.get(case_id, ())),
+            )
+            for case_id, row in rows.items()
+            if row[1] is not None
+        ],
+    )
+    tasks = tuple(
+        replace(task, on_behalf_of=tuple(standing_in.get(task.case_id, ())))
+        if task.kind is TaskKind.DECIDE_GATE
+        else task
+        for task in found_work.tasks
+    )
+    # A live contract's variations to approve, its expiry decision and termination notice.
+    ending = contract_end_work.tasks_for(session, me=me, settings=settings, limit=limit)
+    order = list(TaskKind)
+    merged = sorted(
+        (*tasks, *ending), key=lambda task: (task.since, task.case_id, order.index(task.kind))
+    )
+    return Worklist(
+        tasks=tuple(merged[:limit]), more=found_work.more or more or len(merged) > limit
+    )

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lifecycle.kpis import add_months
 from tests.e2e.support import Api, Product, fresh_postgres_database, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -214,6 +215,10 @@ def test_one_case_through_all_seven_stages(
     )
     upload(api["contract_manager"], case_id, "contractArrangements")
     upload(api["contract_manager"], case_id, "contractSummary")
+    # The contract's KPIs (Procurement Act s.52), set before it goes live.
+    for name in ("Vehicle availability", "Missed collections", "Emissions"):
+        kpi = {"name": name, "measure": "monthly", "target": "as agreed"}
+        assert api["contract_manager"].post(f"/cases/{case_id}/kpis", json=kpi).status_code == 201
     assert (
         api["contract_manager"].post(f"/cases/{case_id}/register-entry/submit").status_code == 200
     )
@@ -233,6 +238,17 @@ def test_one_case_through_all_seven_stages(
     assert row["Contract manager"] == "Contract_Manager Person"
     assert row["Value (GBP, whole life)"] == "2250000.00"
     assert row["Start date"] == contract["start_date"] and row["Status"] == "published"
+    # The monitoring flow schedules the first KPI assessment 12 months after the start (s.71).
+    performance = wait_until(
+        lambda: (
+            (body := api["auditor"].get(f"/cases/{case_id}/kpis").json())["next_assessment_due"]
+            and body
+        ),
+        what="the first KPI assessment to be scheduled",
+    )
+    assert len(performance["kpis"]) == 3 and performance["shortfall"] == ""
+    start = date.fromisoformat(contract["start_date"])
+    assert performance["next_assessment_due"] == add_months(start, 12).isoformat()
 
     # 7. Exit: the closure needs a lesson; the register shows the contract ended.
     response = api["contract_manager"].post(

@@ -7,15 +7,26 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Crashed
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, func, select
 
 from flows.dispatcher import Dispatcher
 from flows.runner import build_deployments
 from flows.stages import legal_consultation, purchase_request
-from flows.sweeps import monitoring_sweep
+from flows.sweeps import monitoring_sweep, records_check
 from lifecycle.db import transaction
-from lifecycle.models import AssuranceSnapshot, Case, Contract, FlowRequest, Gate, Mail, utcnow
+from lifecycle.models import (
+    AssuranceSnapshot,
+    AuditAnchor,
+    AuditEvent,
+    Case,
+    Contract,
+    Flag,
+    FlowRequest,
+    Gate,
+    Mail,
+    utcnow,
+)
 from lifecycle.rules import Stage, Status
 from lifecycle.schemas import PurchaseRequestIn
 from lifecycle.services import cases
@@ -142,6 +153,23 @@ def test_monitoring_sweep_keeps_one_assurance_snapshot_per_measure_a_month(
     with Session(product_database) as session:
         rows = session.exec(select(AssuranceSnapshot)).all()
     assert len(rows) == 10 and len({(row.month, row.measure) for row in rows}) == 10
+
+
+def test_records_check_flags_an_altered_history_and_anchors_the_day_once(
+    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("legal")
+    case_id, _ = raise_case(product_database, requester, settings)
+    assert run(records_check()) == {"histories_altered": 0, "documents_damaged": 0}
+    with product_database.begin() as connection:  # an edit behind the product's back
+        connection.execute(
+            update(AuditEvent).where(col(AuditEvent.case_id) == case_id).values(action="edited")
+        )
+
+    assert run(records_check()) == {"histories_altered": 1, "documents_damaged": 0}
+    assert count(product_database, Flag, Flag.case_id == case_id) == 1
+    assert count(product_database, AuditAnchor) == 1
 
 
 def test_dispatcher_shows_a_run_that_died_without_its_hooks(

@@ -49,6 +49,12 @@ EXTRA: dict[Notification, dict[str, object]] = {
         "days_overdue": 3,
         "manager_name": "Jo Bloggs",
     },
+    Notification.ASSESSMENT_DUE: {"due_on": "31 March 2026", "manager_name": "Jo Bloggs"},
+    Notification.ASSESSMENT_OVERDUE: {
+        "due_on": "31 March 2026",
+        "days_overdue": 14,
+        "manager_name": "Jo Bloggs",
+    },
     Notification.STAGE_OPEN: {
         "stage_label": "Procurement",
         "instructions": "Invite at least three suppliers to quote and record each bid.",
@@ -63,6 +69,18 @@ EXTRA: dict[Notification, dict[str, object]] = {
         "gate_label": "Budget approval",
         "opened_on": "9 January 2026",
         "due_on": "16 January 2026",
+    },
+    Notification.CONTRACT_EXPIRING: {
+        "end_date": "2027-08-31",
+        "months": 6,
+        "extension_until": "2028-08-31",
+        "escalated": False,
+    },
+    Notification.TERMINATION_NOTICE_DUE: {
+        "ended_on": "2026-03-02",
+        "due_on": "2026-03-31",
+        "days_left": 7,
+        "overdue": False,
     },
     Notification.INVITATION: {
         "name": "Priya Shah",
@@ -87,7 +105,7 @@ CASE_MAILS = [item for item in Notification if item is not Notification.INVITATI
 def test_every_notification_has_a_context_here() -> None:
     """The shared contexts cover every member, so the tests below cover every template."""
     assert set(EXTRA) == set(Notification)
-    assert len(Notification) == 12
+    assert len(Notification) == 16
 
 
 @pytest.mark.parametrize("notification", ALL, ids=str)

@@ -1,0 +1,82 @@
+"""The case page's KPIs: the manager sets them, reports a result for each in a review and
+assesses them with the Act's ratings; the page shows each KPI's results over time, and a form
+refused keeps what was typed with the error beside it."""
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from lifecycle.models import Kpi, KpiAssessment
+from lifecycle.settings import Settings
+from tests.api.kpi_support import TODAY, contract_case
+from tests.pages.test_pages_case import visible
+
+
+def date_boxes(name: str, day: Any) -> dict[str, str]:
+    """A date as a GOV.UK date input posts it."""
+    return {
+        f"{name}-day": str(day.day),
+        f"{name}-month": str(day.month),
+        f"{name}-year": str(day.year),
+    }
+
+
+def test_the_manager_sets_kpis_reports_and_assesses_them_and_the_page_shows_them_over_time(
+    engine: Engine, settings: Settings, signed_in: Any
+) -> None:
+    browser, manager, _ = signed_in("contract_manager", name="Mo Manager")
+    requester_browser, requester, _ = signed_in("requester", name="Rita Patel")
+    case_id = contract_case(engine, settings, requester=requester, manager=manager)
+    page = f"/app/cases/{case_id}"
+    assert "Set a key performance indicator" in browser.get(page).text
+
+    for name, target in (
+        ("Missed bins", "under 30"),
+        ("Recycling rate", "55%"),
+        ("Complaints", "95%"),
+    ):
+        fields = {"kpi_name": name, "kpi_measure": "per quarter", "kpi_target": target}
+        answer = browser.submit(page, f"{page}/kpis", fields)
+        assert answer.status_code == 303, answer.text
+    again = browser.submit(
+        page, f"{page}/kpis", {"kpi_name": "Missed bins", "kpi_measure": "x", "kpi_target": "y"}
+    )
+    assert again.status_code == 409 and "already sets this KPI" in visible(again.text)
+    with Session(engine) as session:
+        ids = [kpi.id for kpi in session.exec(select(Kpi).order_by(Kpi.id))]  # type: ignore[arg-type]
+
+    review = {
+        **date_boxes("period_start", TODAY - timedelta(days=30)),
+        **date_boxes("period_end", TODAY),
+        "rag": "green",
+        f"kpiresult-{ids[0]}": "24 missed",
+        f"kpirating-{ids[0]}": "good",
+        f"kpiresult-{ids[1]}": "51%",
+        f"kpirating-{ids[1]}": "approaching_target",
+    }
+    refused = browser.submit(page, f"{page}/reviews", review)
+    assert refused.status_code == 422
+    assert "Each of the contract's KPIs needs a result: 1 missing" in visible(refused.text)
+    assert 'value="24 missed"' in refused.text
+    review.update({f"kpiresult-{ids[2]}": "97%", f"kpirating-{ids[2]}": "good"})
+    assert browser.submit(page, f"{page}/reviews", review).status_code == 303
+
+    assessment = {**date_boxes("assessment_period_end", TODAY), f"rating-{ids[0]}": "good"}
+    refused = browser.submit(page, f"{page}/assessments", assessment)
+    assert refused.status_code == 422 and "needs a rating: 2 missing" in visible(refused.text)
+    assessment.update(
+        {f"rating-{ids[1]}": "requires_improvement", f"rating-{ids[2]}": "inadequate"}
+    )
+    assert browser.submit(page, f"{page}/assessments", assessment).status_code == 303
+    with Session(engine) as session:
+        assert len(session.exec(select(KpiAssessment)).all()) == 3
+
+    shown = visible(requester_browser.get(page).text)
+    assert "Key performance indicators" in shown
+    assert "Recycling rate (per quarter; target 55%)" in shown
+    assert "Review 51% Approaching target" in shown
+    assert "Assessment – Requires improvement" in shown
+    assert "Next assessment due" in shown
+    assert "Assess the KPIs" not in requester_browser.get(page).text
