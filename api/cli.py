@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from api.quarters_cli import add_commands as add_quarter_commands
 from api.register_import_cli import add_commands as add_import_commands
 from lifecycle import backup, db
 from lifecycle.db import get_engine, make_engine, reading, transaction
@@ -386,6 +387,7 @@ def parser() -> argparse.ArgumentParser:
         handler=_training_needs
     )
     add_import_commands(commands)
+    add_quarter_commands(commands)
     document_commands = commands.add_parser(
         "documents", help="the document repository"
     ).add_subparsers(dest="documents_command", required=True)

@@ -521,3 +521,32 @@ class TerminationView(View):
     notice_published_on: date | None
     notice_id: str | None
     notice_overdue: bool
+
+
+class RegisterQuarterView(View):
+    """A published quarter of the contract register, with what changed since the one before."""
+
+    quarter: str
+    last_day: date
+    entries: int
+    csv_sha256: str
+    package_sha256: str
+    changes: dict[str, Any]
+    published_at: datetime
+
+
+class NoticeView(View):
+    """A Procurement Act notice of a case: needed or not and why, by when, its status, what it
+    lacks, and its data as the OCDS release Find a Tender takes."""
+
+    key: str
+    type: str
+    name: str
+    required: bool
+    why: str
+    due_by: date | None
+    status: str
+    published_on: date | None
+    identifier: str | None
+    missing: list[str]
+    release: dict[str, Any]

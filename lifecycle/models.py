@@ -371,6 +371,40 @@ class RegisterEntry(SQLModel, table=True):
     updated_at: datetime = stamp(default_factory=utcnow)
 
 
+class RegisterQuarter(SQLModel, table=True):
+    """A quarter's contract register as published: frozen as it stood at the quarter's end
+    (the Transparency Code CSV and an OCDS release package), with what changed since the
+    quarter published before it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    quarter: str = Field(unique=True)  # 2026-Q4: calendar quarters, Q4 ends 31 December
+    last_day: date
+    entries: int
+    csv_text: str
+    csv_sha256: str
+    package_json: str
+    package_sha256: str
+    changes: dict[str, Any] = json_column()
+    published_at: datetime = stamp(default_factory=utcnow)
+
+
+class Notice(SQLModel, table=True):
+    """A Procurement Act notice of a case (UK4, UK9-2, ...): drafted from the case, marked ready
+    by procurement once nothing it needs is missing, then recorded as published on Find a
+    Tender with the platform's identifier. No row: still a draft."""
+
+    __table_args__ = (UniqueConstraint("case_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    key: str
+    status: str = "draft"  # draft | ready | published
+    published_on: date | None = None
+    identifier: str | None = None
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = stamp(default_factory=utcnow)
+
+
 class Review(SQLModel, table=True):
     """A contract manager's performance review for one period."""
 

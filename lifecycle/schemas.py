@@ -406,3 +406,15 @@ class DelegationIn(Strict):
     role: Role
     starts_on: Day
     ends_on: Day
+
+
+# A Find a Tender notice identifier as the platform gives it (041267-2026), or another
+# platform's reference: one short token.
+NOTICE_IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9/_-]{2,39}$"
+
+
+class NoticePublishedIn(Strict):
+    """A notice published on Find a Tender: when, and the identifier the platform gave it."""
+
+    published_on: Day
+    identifier: Annotated[str, StringConstraints(pattern=NOTICE_IDENTIFIER, max_length=40)]

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 20 * 1024 * 1024
     ocid_prefix: str = "ocds-procure"  # replace with the council's registered OCDS prefix
+    # The council as OCDS buyer and publisher: its name and org-id (GB-LAE: English local
+    # authorities' codes; see org-id.guide), and the licence the open data is published under.
+    # Until the identifier is set, notices list it as missing.
+    buyer_name: str = "The Council"
+    buyer_scheme: str = "GB-LAE"
+    buyer_identifier: str = ""
+    ocds_license: str = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     reference_prefix: str = "PR"
 
     smtp_host: str = ""  # empty: mail stays in the outbox, readable over the API

@@ -1,0 +1,232 @@
+"""A case's Procurement Act notices: which are due and by when, each one's data as the OCDS
+release Find a Tender takes, what it still lacks, and its status as procurement moves it from
+draft to ready to published (with the date and the platform's identifier)."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from lifecycle import clock
+from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
+from lifecycle.models import AuditEvent, Bid, Case, Contract, Notice, Review, User, utcnow
+from lifecycle.notice_data import missing, notice_release
+from lifecycle.notices import (
+    NAMES,
+    NoticeDue,
+    NoticeFacts,
+    NoticeStatus,
+    NoticeType,
+    notices,
+    publication_date_problem,
+    publish_refusal,
+    ready_refusal,
+)
+from lifecycle.rules import Decision, GateKind, Role, Route, Stage
+from lifecycle.schemas import NoticePublishedIn
+from lifecycle.services import audit, users
+from lifecycle.services import ocds as ocds_service
+from lifecycle.services.progress import latest
+from lifecycle.settings import Settings
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NoticeState:
+    """One notice of a case as the API shows it."""
+
+    key: str
+    type: NoticeType
+    name: str
+    required: bool
+    why: str
+    due_by: date | None
+    status: NoticeStatus
+    published_on: date | None
+    identifier: str | None
+    missing: list[str]
+    release: Json
+
+
+def _opened_on(session: Session, case_id: int) -> date | None:
+    """The UK day the case entered procurement."""
+    at = session.exec(
+        select(AuditEvent.at)
+        .where(
+            AuditEvent.case_id == case_id,
+            AuditEvent.action == "stage_entered",
+            AuditEvent.to_stage == Stage.PROCUREMENT.value,
+        )
+        .order_by(col(AuditEvent.id))
+    ).first()
+    return clock.london_date(at) if at else None
+
+
+def facts_for(session: Session, *, case: Case, settings: Settings) -> NoticeFacts:
+    """What decides the case's notices."""
+    assert case.id is not None
+    gate = latest(session, case_id=case.id, kind=GateKind.AWARD_APPROVAL)
+    approved_at = (
+        gate.decided_at if gate is not None and gate.decision == Decision.APPROVE.value else None
+    )
+    contract = session.exec(select(Contract).where(Contract.case_id == case.id)).first()
+    signed = [contract.supplier_signed_on, contract.council_signed_on] if contract else []
+    # Entered into when both parties have signed: the later signature.
+    entered = max(d for d in signed if d) if signed and all(signed) else None
+    bid = session.get(Bid, case.awarded_bid_id) if case.awarded_bid_id else None
+    reviews = session.exec(
+        select(Review.submitted_at).where(Review.case_id == case.id).order_by(col(Review.id))
+    ).all()
+    return NoticeFacts(
+        route=Route(case.route),
+        light_touch=case.light_touch,
+        value_pence=bid.price_pence if bid else case.estimated_value_pence,
+        kpi_threshold_pence=settings.kpi_threshold_pence,
+        procurement_opened_on=_opened_on(session, case.id),
+        award_approved_on=clock.london_date(approved_at) if approved_at else None,
+        contract_entered_on=entered,
+        contract_start=contract.start_date if contract else None,
+        assessments=tuple(clock.london_date(at) for at in reviews),
+        # Contract changes (UK10) plug in here once variations are recorded.
+        changes=(),
+        ended_on=contract.ended_on if contract else None,
+    )
+
+
+def _rows(session: Session, case_id: int) -> dict[str, Notice]:
+    """The case's notice rows by key."""
+    return {n.key: n for n in session.exec(select(Notice).where(Notice.case_id == case_id))}
+
+
+def _termination_recorded(session: Session, case_id: int) -> tuple[str, date] | None:
+    """A termination notice recorded with the contract's end (identifier, day), if any."""
+    contract = session.exec(select(Contract).where(Contract.case_id == case_id)).first()
+    if contract and contract.termination_notice_published_on:
+        return contract.termination_notice_id or "", contract.termination_notice_published_on
+    return None
+
+
+def overview(session: Session, *, case: Case, settings: Settings) -> list[NoticeState]:
+    """Every notice of the case, needed or not, with its status, data and what it lacks."""
+    assert case.id is not None
+    facts = ocds_service.case_facts(session, case_ids=[case.id], public_only=False)[case.id]
+    buyer = ocds_service.buyer(settings)
+    rows = _rows(session, case.id)
+    now = utcnow()
+    states = []
+    for due in notices(facts_for(session, case=case, settings=settings)):
+        row = rows.get(due.key)
+        status = NoticeStatus(row.status) if row else NoticeStatus.DRAFT
+        published = (row.identifier or "", row.published_on) if row and row.published_on else None
+        recorded = _termination_recorded(session, case.id) if due.type is NoticeType.UK11 else None
+        if published is None and recorded is not None:
+            status, published = NoticeStatus.PUBLISHED, recorded
+        release = notice_release(due, facts, buyer, now, published=published)
+        states.append(
+            NoticeState(
+                key=due.key,
+                type=due.type,
+                name=NAMES[due.type],
+                required=due.required,
+                why=due.why,
+                due_by=due.due_by,
+                status=status,
+                published_on=published[1] if published else None,
+                identifier=published[0] if published else None,
+                missing=missing(due, release) if due.required else [],
+                release=release,
+            )
+        )
+    return states
+
+
+def _require_procurement(user: User) -> None:
+    """Only the procurement team publishes notices."""
+    if Role.PROCUREMENT not in users.roles_of(user):
+        raise Forbidden("only the procurement role manages Procurement Act notices")
+
+
+def _find(states: list[NoticeState], key: str) -> NoticeState:
+    """One notice of the case by key."""
+    found = next((state for state in states if state.key == key), None)
+    if found is None:
+        raise NotFound("this case has no such notice", field="key")
+    return found
+
+
+def _save(session: Session, case: Case, key: str, user: User, **values: Any) -> Notice:
+    """Write the notice's row (creating it from the draft)."""
+    assert case.id is not None
+    row = _rows(session, case.id).get(key) or Notice(case_id=case.id, key=key)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_by, row.updated_at = user.id, utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _due(state: NoticeState) -> NoticeDue:
+    """The rule's view of a notice state."""
+    return NoticeDue(state.key, state.type, state.required, state.due_by, state.why)
+
+
+def mark_ready(
+    session: Session, *, case: Case, user: User, key: str, settings: Settings
+) -> NoticeState:
+    """Procurement checked the notice: nothing it needs is missing."""
+    _require_procurement(user)
+    state = _find(overview(session, case=case, settings=settings), key)
+    if refusal := ready_refusal(_due(state), state.status, state.missing):
+        raise Conflict(refusal)
+    _save(session, case, key, user, status=NoticeStatus.READY.value)
+    audit.record(session, case=case, actor_id=user.id, action="notice_ready", notice=key)
+    return _find(overview(session, case=case, settings=settings), key)
+
+
+def record_published(
+    session: Session,
+    *,
+    case: Case,
+    user: User,
+    key: str,
+    published: NoticePublishedIn,
+    settings: Settings,
+) -> NoticeState:
+    """Procurement published the notice on Find a Tender: the day, and its identifier."""
+    _require_procurement(user)
+    state = _find(overview(session, case=case, settings=settings), key)
+    if refusal := publish_refusal(_due(state), state.status):
+        raise Conflict(refusal)
+    if problem := publication_date_problem(
+        state.type, published.published_on, clock.today(), case.award_notice_published_on
+    ):
+        raise Invalid(problem, field="published_on")
+    _save(
+        session,
+        case,
+        key,
+        user,
+        status=NoticeStatus.PUBLISHED.value,
+        published_on=published.published_on,
+        identifier=published.identifier,
+    )
+    if state.type is NoticeType.UK11:
+        # The contract's own record of its termination notice says the same.
+        contract = session.exec(select(Contract).where(Contract.case_id == case.id)).one()
+        if contract.termination_notice_published_on is None:
+            contract.termination_notice_published_on = published.published_on
+            contract.termination_notice_id = published.identifier
+            session.add(contract)
+    audit.record(
+        session,
+        case=case,
+        actor_id=user.id,
+        action="notice_published",
+        notice=key,
+        published_on=published.published_on,
+        identifier=published.identifier,
+    )
+    return _find(overview(session, case=case, settings=settings), key)
