@@ -11,7 +11,7 @@ from lifecycle.contract_end import EndFacts, EndState, OpenApproval, end_tasks
 from lifecycle.expiry import alert_due, earliest_alert_horizon, lead_dates, months_before
 from lifecycle.expiry import notice_due_on as notice_deadline
 from lifecycle.models import Case, Contract, ExpiryDecision, User, Variation, VariationApproval
-from lifecycle.rules import Role, Stage, Status
+from lifecycle.rules import Role, Route, Stage, Status
 from lifecycle.services import users
 from lifecycle.settings import Settings
 from lifecycle.variations import ApprovalStatus, VariationStatus
@@ -135,6 +135,9 @@ def _notices(
         .where(
             col(Contract.ended_on).is_not(None),
             col(Contract.termination_notice_published_on).is_(None),
+            # s.80 notices are for contracts procured under the Act's full regime (UK11 in
+            # lifecycle/notices.py): none is asked of a quote or a below-threshold contract.
+            Case.route == Route.ABOVE_THRESHOLD.value,
             *_theirs(me, roles),  # type: ignore[arg-type]
         )
         .order_by(col(Contract.ended_on))

@@ -51,21 +51,21 @@ def create(
     )
     if problem:
         raise Invalid(problem, field=field)
+    # Whether the delegator may delegate this role is judged before anything about the delegate,
+    # and an unknown delegate is refused like one without the role: ids cannot be probed.
     delegate = session.get(User, delegation.delegate_id)
-    if delegate is None:
-        raise NotFound("no such delegate", field="delegate_id")
-    assert delegate.id is not None
     field, problem = delegate_problem(
         by.id,
-        delegate.id,
-        delegate.active,
+        delegate.id or 0 if delegate else 0,
+        delegate.active if delegate else True,
         delegation.role,
         users.roles_of(by),
-        users.roles_of(delegate),
+        users.roles_of(delegate) if delegate else frozenset(),
         frozenset(GATE_ROLE.values()),
     )
     if problem:
         raise Invalid(problem, field=field)
+    assert delegate is not None and delegate.id is not None
     row = Delegation(
         delegator_id=by.id,
         delegate_id=delegate.id,

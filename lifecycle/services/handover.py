@@ -42,8 +42,8 @@ def _successor(session: Session, *, leaver: User, successor_id: int) -> User:
     """The named successor, refused unless active, a contract manager, and someone else."""
     assert leaver.id is not None
     successor = session.get(User, successor_id)
-    if successor is None:
-        raise NotFound("no such successor", field="to_user_id")
+    if successor is None:  # refused like any unsuitable one: ids cannot be probed
+        raise Invalid("the successor must hold the contract_manager role", field="to_user_id")
     assert successor.id is not None
     problem = successor_problem(
         leaver.id, successor.id, successor.active, users.roles_of(successor)

@@ -14,7 +14,7 @@ from lifecycle.errors import Conflict, Forbidden, Invalid
 from lifecycle.expiry import notice_due_on, notice_reminder_due
 from lifecycle.guards import exit_date_problem, exit_refusal
 from lifecycle.models import Case, Contract, User
-from lifecycle.rules import Role
+from lifecycle.rules import Role, Route
 from lifecycle.schemas import ExitIn, TerminationIn, TerminationNoticeIn
 from lifecycle.services import audit, monitoring, outbox, users
 from lifecycle.services.expiry import cases_by_id, keys_present, live_contract, managers_by_id
@@ -144,6 +144,9 @@ def remind_notices(session: Session, *, settings: Settings) -> int:
             col(Contract.ended_on).is_not(None),
             col(Contract.ended_on) <= today,
             col(Contract.termination_notice_published_on).is_(None),
+            # s.80 notices are for contracts procured under the Act's full regime (UK11 in
+            # lifecycle/notices.py): none is asked of a quote or a below-threshold contract.
+            col(Case.route) == Route.ABOVE_THRESHOLD.value,
         )
     ).all()
     wanted: list[tuple[int, str, int | None, date, str]] = []

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, or_, select
 from lifecycle import clock
 from lifecycle.access import Area, may_enter, refusal
 from lifecycle.errors import Forbidden, Invalid, NotFound
-from lifecycle.models import Bid, Case, TrainingNeed, TrainingRecord, User, utcnow
+from lifecycle.models import Bid, Case, RegisterEntry, TrainingNeed, TrainingRecord, User, utcnow
 from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import TrainingRecordIn
 from lifecycle.services import audit, outbox, users
@@ -20,6 +20,8 @@ from lifecycle.settings import Settings
 from lifecycle.training import trained_on, training_need
 from notifications import Notification
 
+# Register entries whose value is the contract's: published ones (kept current by variations).
+VALUED = ("published", "ended")
 # Stages in which a contract has (or may have) its named manager: from signing to its exit.
 MANAGED = (
     Stage.SIGNING.value,
@@ -182,8 +184,16 @@ def _settle(
 
 
 def contract_value(session: Session, case: Case) -> int:
-    """The contract's whole-life value as the register gives it: the awarded bid's price once
-    there is one, the request's estimate until then."""
+    """The contract's whole-life value as the register gives it: its published entry's (which
+    approved variations and imports keep current), else the awarded bid's price once there is
+    one, the request's estimate until then."""
+    published = session.exec(
+        select(RegisterEntry.value_pence).where(
+            RegisterEntry.case_id == case.id, col(RegisterEntry.status).in_(VALUED)
+        )
+    ).first()
+    if published is not None:
+        return published
     if case.awarded_bid_id is not None:
         price = session.exec(select(Bid.price_pence).where(Bid.id == case.awarded_bid_id)).first()
         if price is not None:
@@ -241,8 +251,13 @@ def sweep(session: Session, *, settings: Settings) -> int:
             col(Case.status),
             col(Case.estimated_value_pence),
             col(Bid.price_pence),
+            col(RegisterEntry.value_pence),
         )
         .outerjoin(Bid, col(Bid.id) == Case.awarded_bid_id)
+        .outerjoin(
+            RegisterEntry,
+            (col(RegisterEntry.case_id) == Case.id) & col(RegisterEntry.status).in_(VALUED),
+        )
         .where(
             or_(
                 col(Case.stage).in_(MANAGED)
@@ -252,9 +267,9 @@ def sweep(session: Session, *, settings: Settings) -> int:
             )
         )
     ).all()
-    for case_id, key_contract, manager_id, status, estimate, price in rows:
+    for case_id, key_contract, manager_id, status, estimate, price, published in rows:
         need = open_by_case.get(case_id)
-        value = estimate if price is None else price
+        value = published if published is not None else estimate if price is None else price
         is_trained = manager_id in trained
         why = _wanted(
             key_contract=key_contract,

@@ -105,18 +105,18 @@ def propose(
     first = earlier[0] if earlier else None
     award_value = first.value_before_pence if first and first.value_before_pence else value_now
     award_end = first.end_date_before if first and first.end_date_before else contract.end_date
+    # A contract imported without its category is judged by the stricter limits (services').
+    category = Category(case.category) if case.category else Category.SERVICES
     needed = approvals_needed(
         Change(
-            category=Category(case.category),
+            category=category,
             award_value_pence=award_value,
             value_change_pence=variation.value_change_pence,
             earlier_changes_pence=sum(abs(each.value_change_pence) for each in earlier),
             start_date=contract.start_date,
             award_end_date=award_end,
             new_end_date=variation.new_end_date,
-            threshold_pence=procurement_threshold(
-                thresholds(settings), Category(case.category), case.light_touch
-            ),
+            threshold_pence=procurement_threshold(thresholds(settings), category, case.light_touch),
             value_now_pence=value_now,
         ),
         limits(settings),
@@ -190,7 +190,7 @@ def get(session: Session, *, case: Case, variation_id: int) -> Variation:
     """One variation of this case."""
     row = get_row(session, Variation, variation_id)
     if row is None or row.case_id != case.id:
-        raise NotFound(f"case {case.reference} has no variation {variation_id}", field="id")
+        raise NotFound(f"case {case.reference} has no such variation", field="id")
     return row
 
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
+from lifecycle import clock
 from lifecycle.db import transaction
 from lifecycle.models import Contract, Document, Gate, RegisterEntry, User
 from lifecycle.rules import GateKind, Stage, Status
@@ -11,7 +12,7 @@ from lifecycle.schemas import PurchaseRequestIn
 from lifecycle.services import cases
 from lifecycle.settings import Settings
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def contract_case(

@@ -53,6 +53,7 @@ def live_contract(
     number: int = 1,
     end_date: date = date(2029, 12, 31),
     category: str = "services",
+    route: str = "below_threshold",
 ) -> int:
     """A contract case in monitoring with its contract and published register entry, written
     straight to the database."""
@@ -69,9 +70,12 @@ def live_contract(
             estimated_value_pence=VALUE,
             needed_by=date(2026, 1, 1),
             contract_required=True,
-            route="below_threshold",
+            route=route,
             contract=True,
             stage="monitoring",
+            # Above threshold, the award was published and its standstill ended long ago.
+            award_notice_published_on=date(2025, 11, 1) if route == "above_threshold" else None,
+            standstill_last_day=date(2025, 11, 13) if route == "above_threshold" else None,
             status="in_progress",
             requester_id=requester.id,
             contract_manager_id=manager.id,
@@ -468,9 +472,16 @@ def test_termination_moves_to_exit_and_its_notice_is_tracked_until_published(
     requester, requester_token = make_user("requester")
     manager, manager_token = make_user("contract_manager")
     buyer, buyer_token = make_user("procurement")
-    case_id = live_contract(engine, requester, manager, end_date=date(2027, 8, 31))
+    case_id = live_contract(
+        engine, requester, manager, end_date=date(2027, 8, 31), route="above_threshold"
+    )
+    # A below-threshold contract ended the same day: the Act asks no notice of it, so no mail.
+    quote = live_contract(engine, requester, manager, end_date=date(2027, 8, 31), number=2)
     url = f"/cases/{case_id}/termination"
     body = {"terminated_on": "2026-11-30", "reason": "Supplier insolvent"}
+    assert (
+        client.post(f"/cases/{quote}/termination", json=body, headers=helpers.auth(buyer_token))
+    ).status_code == 200
     assert client.post(url, json=body, headers=helpers.auth(requester_token)).status_code == 403
     for wrong in ("2027-08-31", "2026-12-02"):
         refused = client.post(

@@ -65,7 +65,7 @@ def test_a_delegation_is_validated_listed_and_withdrawn_once(
         ({**body, "role": "procurement"}, 422, "role"),  # not a role they hold
         ({**body, "delegate_id": away.id}, 422, "delegate_id"),
         ({**body, "delegate_id": buyer.id}, 422, "delegate_id"),  # does not hold legal
-        ({**body, "delegate_id": 999_999}, 404, "delegate_id"),
+        ({**body, "delegate_id": 999_999}, 422, "delegate_id"),  # as unsuitable: ids not probed
         ({**body, "delegate_id": 0}, 422, "delegate_id"),
         ({**body, "ends_on": "9999-99-99"}, 422, "ends_on"),
     ):

@@ -24,7 +24,9 @@ def test_the_case_page_shows_variations_the_expiry_decision_and_the_notice(
 ) -> None:
     requester, _ = make_user("requester")
     person, manager, manager_token = signed_in("contract_manager", name="Sam Manager")
-    case_id = live_contract(engine, requester, manager, end_date=date(2027, 8, 31))
+    case_id = live_contract(
+        engine, requester, manager, end_date=date(2027, 8, 31), route="above_threshold"
+    )
     proposed = client.post(
         f"/cases/{case_id}/variations",
         json={"what": "Add a fourth crew", "why": "New estate", "value_change_pence": 50_000_00},
@@ -66,7 +68,9 @@ def test_the_forms_propose_approve_decide_terminate_and_record_the_notice(
     manager_browser, manager, _ = signed_in("contract_manager", name="Sam Manager")
     buyer_browser, _, _ = signed_in("procurement", name="Pat Buyer")
     auditor_browser, _, _ = signed_in("auditor")
-    case_id = live_contract(engine, requester, manager, end_date=date(2027, 8, 31))
+    case_id = live_contract(
+        engine, requester, manager, end_date=date(2027, 8, 31), route="above_threshold"
+    )
     url = f"/app/cases/{case_id}"
     page = buyer_browser.get(url).text
     assert "Propose a variation" not in page  # the manager's to propose

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from lifecycle import clock
 from lifecycle.db import transaction
-from lifecycle.models import AuditEvent, Bid, Case, Mail, User
+from lifecycle.models import AuditEvent, Bid, Case, Mail, RegisterEntry, User
 from lifecycle.services import assurance, training
 from lifecycle.settings import Settings
 
@@ -263,3 +263,42 @@ def test_a_need_is_met_when_its_case_closes_and_the_awarded_price_decides(
     with transaction(engine) as session:
         assert training.sweep(session, settings=settings) == 0
     assert client.get("/training-needs", headers=helpers.auth(buyer_token)).json() == []
+
+
+def test_a_variation_that_takes_a_contract_over_the_threshold_raises_a_need_at_the_check(
+    engine: Engine, settings: Settings, make_user: Any, today: date
+) -> None:
+    requester, _ = make_user("requester")
+    manager, _ = make_user("contract_manager", name="Sam Manager")
+    make_user("procurement")
+    assert manager.id is not None
+    case_id = case_at_signing(
+        engine,
+        requester,
+        stage="monitoring",
+        key_contract=False,
+        estimated_value_pence=450_000_00,
+        contract_manager_id=manager.id,
+    )
+    with transaction(engine) as session:
+        session.add(
+            RegisterEntry(
+                case_id=case_id,
+                status="published",
+                reference="PR-2026-0001",
+                ocid="ocds-test-1",
+                title="Waste collection",
+                department="Environment",
+                description="Refuse vehicles and crews",
+                value_pence=450_000_00,
+            )
+        )
+    with transaction(engine) as session:
+        assert training.sweep(session, settings=settings) == 0
+    with transaction(engine) as session:  # an approved variation keeps the entry's value current
+        entry = session.exec(select(RegisterEntry).where(RegisterEntry.case_id == case_id)).one()
+        entry.value_pence = 550_000_00
+        session.add(entry)
+    with transaction(engine) as session:
+        assert training.sweep(session, settings=settings) == 1
+        assert training.open_needs(session)[0].case_id == case_id
