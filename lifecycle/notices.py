@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from lifecycle.expiry import notice_due_on
 from lifecycle.rules import Route
 
 
@@ -59,7 +60,7 @@ class NoticeFacts:
     award_approved_on: date | None = None
     contract_entered_on: date | None = None
     contract_start: date | None = None
-    assessments: tuple[date, ...] = ()  # the days performance was assessed (reviews), in order
+    assessments: tuple[date, ...] = ()  # the days KPIs were assessed (s.71), in order
     changes: tuple[date, ...] = ()  # the days contract changes were approved, in order
     ended_on: date | None = None
     termination_notice_days: int = 30
@@ -144,7 +145,10 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             "UK11",
             NoticeType.UK11,
             True,
-            _after(facts.ended_on, facts.termination_notice_days),
+            # The same last day the contract's own record shows (lifecycle/expiry.py).
+            notice_due_on(facts.ended_on, facts.termination_notice_days)
+            if facts.ended_on
+            else None,
             f"s.80: within {facts.termination_notice_days} days of the contract ending",
         )
     )

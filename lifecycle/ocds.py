@@ -290,11 +290,12 @@ def _tender(case: CaseFacts, event: Event, status: str) -> Json:
         "title": case.title,
         "description": case.description,
         "status": status,
-        "mainProcurementCategory": case.category,
         "procurementMethod": METHOD[case.route],
         "procurementMethodDetails": PROCUREMENT_PROCESS[case.route],
         "value": money(case.estimated_value_pence),
     }
+    if case.category:  # a contract imported from an earlier register may not say
+        tender["mainProcurementCategory"] = case.category
     if found := documents(case, event.at, "tender"):
         tender["documents"] = found
     return tender

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import SessionDep, SettingsDep
 from api.refusals import answers
+from lifecycle.schemas import EARLIEST_DATE, LATEST_DATE
 from lifecycle.services import ocds
 
 router = APIRouter(tags=["open contracting"])
@@ -23,8 +24,14 @@ def releases(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    since: Annotated[date | None, Query(description="Releases dated on or after (UK day)")] = None,
-    until: Annotated[date | None, Query(description="Releases dated on or before (UK day)")] = None,
+    since: Annotated[
+        date | None,
+        Query(description="Releases dated on or after (UK day)", ge=EARLIEST_DATE, le=LATEST_DATE),
+    ] = None,
+    until: Annotated[
+        date | None,
+        Query(description="Releases dated on or before (UK day)", ge=EARLIEST_DATE, le=LATEST_DATE),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:

@@ -6,11 +6,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from lifecycle import clock
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
-from lifecycle.models import AuditEvent, Bid, Case, Contract, Notice, Review, User, utcnow
+from lifecycle.models import (
+    AuditEvent,
+    Bid,
+    Case,
+    Contract,
+    KpiAssessment,
+    Notice,
+    User,
+    Variation,
+    utcnow,
+)
 from lifecycle.notice_data import missing, notice_release
 from lifecycle.notices import (
     NAMES,
@@ -29,6 +39,7 @@ from lifecycle.services import audit, users
 from lifecycle.services import ocds as ocds_service
 from lifecycle.services.progress import latest
 from lifecycle.settings import Settings
+from lifecycle.variations import VariationStatus
 
 Json = dict[str, Any]
 
@@ -76,8 +87,21 @@ def facts_for(session: Session, *, case: Case, settings: Settings) -> NoticeFact
     # Entered into when both parties have signed: the later signature.
     entered = max(d for d in signed if d) if signed and all(signed) else None
     bid = session.get(Bid, case.awarded_bid_id) if case.awarded_bid_id else None
-    reviews = session.exec(
-        select(Review.submitted_at).where(Review.case_id == case.id).order_by(col(Review.id))
+    # s.71 assessments (one per period, whatever the number of KPIs), and approved changes.
+    assessed = session.exec(
+        select(func.min(KpiAssessment.assessed_at))
+        .where(KpiAssessment.case_id == case.id)
+        .group_by(col(KpiAssessment.period_end))
+        .order_by(col(KpiAssessment.period_end))
+    ).all()
+    changed = session.exec(
+        select(Variation.settled_at)
+        .where(
+            Variation.case_id == case.id,
+            Variation.status == VariationStatus.APPROVED.value,
+            col(Variation.settled_at).is_not(None),
+        )
+        .order_by(col(Variation.settled_at))
     ).all()
     return NoticeFacts(
         route=Route(case.route),
@@ -88,10 +112,10 @@ def facts_for(session: Session, *, case: Case, settings: Settings) -> NoticeFact
         award_approved_on=clock.london_date(approved_at) if approved_at else None,
         contract_entered_on=entered,
         contract_start=contract.start_date if contract else None,
-        assessments=tuple(clock.london_date(at) for at in reviews),
-        # Contract changes (UK10) plug in here once variations are recorded.
-        changes=(),
+        assessments=tuple(clock.london_date(at) for at in assessed if at is not None),
+        changes=tuple(clock.london_date(at) for at in changed if at is not None),
         ended_on=contract.ended_on if contract else None,
+        termination_notice_days=settings.termination_notice_days,
     )
 
 

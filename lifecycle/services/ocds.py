@@ -279,6 +279,8 @@ def record_for(session: Session, *, settings: Settings, ocid: str, uri: str) -> 
         raise NotFound("no published contracting process has this ocid")
     facts = case_facts(session, case_ids=[case_id])[case_id]
     built = ocds.releases(facts, buyer(settings))
+    if not built:  # e.g. a contract imported from an earlier register: no event to publish yet
+        raise NotFound("no published contracting process has this ocid")
     return record_package([record(built)], uri=uri, publisher=publisher(settings))
 
 

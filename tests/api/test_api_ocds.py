@@ -5,7 +5,7 @@ record packages validate."""
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from sqlmodel import Session
 from starlette.routing import Route
 
 from lifecycle import clock
+from lifecycle.db import transaction
+from lifecycle.models import Case, RegisterEntry
 from lifecycle.ocds_record import record, record_package, release_package
 from lifecycle.services import ocds
 from lifecycle.settings import Settings
@@ -281,3 +283,48 @@ def test_every_stage_validates_and_nothing_unpublished_leaks(
     response = client.get("/ocds/records/%3Cscript%3E")
     assert response.status_code == 422 and "script" not in response.text
     assert client.get("/ocds/records/ocds-procure-PR-1999-0001").status_code == 404
+
+
+def test_dates_out_of_range_are_refused_and_a_process_with_no_release_is_not_found(
+    client: TestClient, engine: Engine, make_user: Callable[..., Any]
+) -> None:
+    for query in ("until=9999-12-31", "since=0001-01-01"):
+        answer = client.get(f"/ocds/releases?{query}")
+        assert answer.status_code == 422, answer.text
+        assert "9999" not in answer.text and "0001" not in answer.text
+    # A contract imported from an earlier register: published, with no event yet to release.
+    requester, _ = make_user("requester")
+    with transaction(engine) as session:
+        case = Case(
+            reference="PR-2026-0900",
+            ocid="ocds-procure-PR-2026-0900",
+            title="Grounds maintenance",
+            description="Imported",
+            category="",
+            department="Parks",
+            estimated_value_pence=90_000_00,
+            needed_by=date(2026, 1, 1),
+            contract_required=True,
+            route="below_threshold",
+            contract=True,
+            stage="monitoring",
+            status="in_progress",
+            requester_id=requester.id,
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        session.add(
+            RegisterEntry(
+                case_id=case.id,
+                status="published",
+                reference=case.reference,
+                ocid=case.ocid,
+                title=case.title,
+                department=case.department,
+                description=case.description,
+                value_pence=90_000_00,
+            )
+        )
+    answer = client.get("/ocds/records/ocds-procure-PR-2026-0900")
+    assert answer.status_code == 404, answer.text

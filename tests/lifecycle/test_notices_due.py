@@ -99,7 +99,7 @@ def test_above_threshold_needs_award_details_and_termination_notices() -> None:
         "UK4": OPENED,
         "UK6": APPROVED,
         "UK7": date(2026, 5, 20),
-        "UK11": date(2027, 4, 30),
+        "UK11": date(2027, 4, 29),
     }
     assert not_needed(found) == {"UK9", "UK10"}
     before_award = notices(replace(case, award_approved_on=None, contract_entered_on=None))
@@ -114,7 +114,7 @@ def test_works_over_5_million_need_contract_performance_notices() -> None:
         "UK6": APPROVED,
         "UK7": date(2026, 5, 20),
         "UK9-1": date(2027, 5, 31),  # the first assessment within 12 months, then 30 days
-        "UK11": date(2027, 4, 30),
+        "UK11": date(2027, 4, 29),
     }
     assessed = notices(replace(case, assessments=(date(2026, 11, 2), date(2027, 3, 1))))
     assert {k: v for k, v in due(assessed).items() if k.startswith("UK9")} == {
