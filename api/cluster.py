@@ -58,6 +58,8 @@ class Cluster:
             PROCURE_DATA_DIR=str(self.data_dir),
             PROCURE_DATABASE_URL=self.database_url,
             PROCURE_CODE_DIR=str(ROOT),
+            # Stage runs go to the workers on the pool (prefect.yaml), not into the dispatchers.
+            PROCURE_STAGE_EXECUTION="deployments",
             PREFECT_API_URL=self.prefect_api_url,
             PREFECT_API_AUTH_STRING=self.auth_string,
             PREFECT_HOME=str(self.data_dir / "prefect"),

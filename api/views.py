@@ -12,15 +12,8 @@ from lifecycle.expiry import notice_due_on
 from lifecycle.models import Case, Document, Gate, Mail, RegisterEntry, User, Variation
 from lifecycle.rules import GateKind, Role
 from lifecycle.services import (
-    documents,
-    flags,
+    case_file,
     gates,
-    history,
-    monitoring,
-    procurement,
-    progress,
-    register,
-    signing,
     users,
     variations,
 )
@@ -359,15 +352,15 @@ def case_summary(case: Case) -> CaseSummary:
     )
 
 
-def gate_view(session: Session, case: Case, gate: Gate) -> GateView:
-    """A gate and, while pending, the people who may decide it."""
-    view = GateView.model_validate(
-        {**gate.model_dump(), "label": gates.GATE_LABELS[GateKind(gate.kind)]}
-    )
-    if gate.status == "pending":
+def gate_view(session: Session, case: Case, gate: Gate | dict[str, Any]) -> GateView:
+    """A gate (or its row) and, while pending, the people who may decide it."""
+    fields = gate.model_dump() if isinstance(gate, Gate) else gate
+    kind = GateKind(fields["kind"])
+    view = GateView.model_validate({**fields, "label": gates.GATE_LABELS[kind]})
+    if fields["status"] == "pending":
         view.waiting_on = [
             PersonRef(id=user.id, name=user.name)
-            for user in gates.deciders(session, case=case, kind=GateKind(gate.kind))
+            for user in gates.deciders(session, case=case, kind=kind)
             if user.id is not None
         ]
     return view
@@ -376,30 +369,36 @@ def gate_view(session: Session, case: Case, gate: Gate) -> GateView:
 def case_detail(session: Session, case: Case) -> CaseDetail:
     """Everything about one case, for the people working it and for auditors."""
     assert case.id is not None
-    gate_rows = progress.list_gates(session, case_id=case.id)
-    pending = progress.pending_gate(session, case_id=case.id)
-    contract = signing.get_contract(session, case_id=case.id)
-    entry = register.get_entry(session, case_id=case.id)
+    # One query per part however long the history (lifecycle/services/case_file.py).
+    file = case_file.read(session, case_id=case.id)
+    gate_views = [gate_view(session, case, gate) for gate in file.gates]
+    # The gate the case waits on is its newest pending one (progress.pending_gate): found
+    # among the gates just read, its view (and who may decide it) is not built twice.
+    pending = next(
+        (
+            view
+            for gate, view in zip(file.gates[::-1], gate_views[::-1], strict=True)
+            if gate["status"] == "pending"
+        ),
+        None,
+    )
     return CaseDetail.model_validate(
         {
             **case_summary(case).model_dump(),
             **case.model_dump(),
-            "pending_gate": gate_view(session, case, pending) if pending else None,
-            "gates": [gate_view(session, case, gate) for gate in gate_rows],
+            "pending_gate": pending,
+            "gates": gate_views,
             "timeline": [
-                EventView(
-                    **event.model_dump(exclude={"id", "case_id"}),
-                    actor=user.name if user else "system",
-                )
-                for event, user in history.timeline(session, case_id=case.id)
+                {name: value for name, value in event.items() if name not in ("id", "case_id")}
+                for event in file.timeline
             ],
-            "documents": documents.list_for_case(session, case_id=case.id),
-            "flow_runs": history.flow_runs(session, case_id=case.id),
-            "bids": procurement.list_bids(session, case_id=case.id),
-            "contract_record": contract,
-            "register_entry": entry,
-            "reviews": monitoring.list_reviews(session, case_id=case.id),
-            "flags": flags.list_for_case(session, case_id=case.id),
+            "documents": file.documents,
+            "flow_runs": file.flow_runs,
+            "bids": file.bids,
+            "contract_record": file.contract,
+            "register_entry": file.register_entry,
+            "reviews": file.reviews,
+            "flags": file.flags,
         }
     )
 

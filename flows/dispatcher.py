@@ -1,5 +1,6 @@
-"""The outbox dispatcher: submits due flow requests to Prefect (one at a time, which a
-SQLite-backed Prefect server needs) and delivers mail when an SMTP server is configured.
+"""The outbox dispatcher: runs due stage flows in this process (flows/executor.py, the
+embedded default) or submits them to Prefect deployments for workers (one at a time, which a
+SQLite-backed Prefect server needs), and delivers mail when an SMTP server is configured.
 While Prefect or SMTP is down the rows stay pending and go when it is back."""
 
 import asyncio
@@ -16,6 +17,7 @@ from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from flows.executor import Executor, due
 from flows.runner import deployment_name
 from lifecycle.db import get_engine, transaction
 from lifecycle.models import FlowRequest, utcnow
@@ -40,19 +42,6 @@ RUN_STATUS = {
 }
 # Errors that mean "Prefect is not there yet", not "this request is wrong": wait, retry all.
 WAIT_ON = (httpx.TransportError, ObjectNotFound)
-
-
-def due_requests(engine: Engine, *, limit: int = 20) -> list[FlowRequest]:
-    """Pending flow requests whose time has come, oldest first."""
-    with Session(engine, expire_on_commit=False) as session:
-        return list(
-            session.exec(
-                select(FlowRequest)
-                .where(FlowRequest.status == "pending", FlowRequest.not_before <= utcnow())
-                .order_by(col(FlowRequest.not_before), col(FlowRequest.id))
-                .limit(limit)
-            )
-        )
 
 
 def mark(engine: Engine, request_id: int, **values: Any) -> None:
@@ -88,7 +77,7 @@ class Dispatcher:
         stop and leave everything pending. A request Prefect refuses: count the attempt and
         go on with the others, failing it for good after MAX_ATTEMPTS."""
         submitted = 0
-        requests = due_requests(self.engine)
+        requests = due(self.engine, limit=20)
         if not requests:
             return 0
         async with get_client() as client:
@@ -211,8 +200,13 @@ class Dispatcher:
             await asyncio.sleep(self.settings.dispatch_interval_seconds)
 
     async def run_forever(self) -> None:
-        """Both loops side by side: flow submission never waits on mail, nor mail on it."""
-        await asyncio.gather(self.submit_forever(), self.deliver_forever())
+        """Both loops side by side: stage runs never wait on mail, nor mail on them. The
+        stage runs go in this process, or to the deployments (`stage_execution`)."""
+        if self.settings.stage_execution == "in_process":
+            stages = Executor(self.settings, self.engine).execute_forever()
+        else:
+            stages = self.submit_forever()
+        await asyncio.gather(stages, self.deliver_forever())
 
 
 async def dispatch_forever() -> None:

@@ -112,105 +112,128 @@ def share_of(met: int, of: int) -> float | None:
     return round(met / of, 4) if of else None
 
 
-def _measure(
-    key: str,
-    name: str,
-    records: Sequence[ContractRecord],
-    applies: Callable[[ContractRecord], bool],
-    meets: Callable[[ContractRecord], bool],
-) -> Measure:
-    """Count the records a measure applies to, and name those that fall short."""
-    population = [record for record in records if applies(record)]
-    short = sorted(
-        (Shortfall(record.reference, record.case_id) for record in population if not meets(record)),
-        key=lambda case: case.reference,
-    )
-    return Measure(
-        key=key, name=name, met=len(population) - len(short), of=len(population), short=tuple(short)
-    )
+@dataclass(frozen=True)
+class Rule:
+    """One of the audit's fixes: which contracts it applies to, which meet it, and how a
+    contract that falls short is named."""
+
+    key: str
+    name: str
+    applies: Callable[[ContractRecord], bool]
+    meets: Callable[[ContractRecord], bool]
+    label: Callable[[ContractRecord], str] = lambda record: record.reference
 
 
-def assess(records: Sequence[ContractRecord], *, register_threshold_pence: int) -> list[Measure]:
-    """The audit's fixes, measured."""
+def rules(*, register_threshold_pence: int) -> list[Rule]:
+    """The audit's fixes, in the report's order."""
     return [
-        _measure(
+        Rule(
             "legal_first",
             "legal consulted before procurement",
-            records,
             lambda r: r.reached_procurement,
             lambda r: r.legal_before_procurement,
         ),
-        _measure(
+        Rule(
             "manager_named",
             "contracts with a named contract manager",
-            records,
             lambda r: r.in_force,
             lambda r: r.manager_named,
         ),
-        _measure(
+        Rule(
             "register_complete",
             "contracts of 5,000 or more on the register with every required field",
-            records,
             lambda r: r.in_force and r.value_pence >= register_threshold_pence,
             lambda r: r.register_complete,
         ),
-        _measure(
+        Rule(
             "signed_before_start",
             "contracts signed before they started",
-            records,
             lambda r: r.signed_before_start is not None,
             lambda r: bool(r.signed_before_start),
         ),
-        _measure(
+        Rule(
             "exit_plan_and_summary",
             "key contracts with an exit plan and a contract summary",
-            records,
             lambda r: r.in_force and r.key_contract,
             lambda r: r.exit_plan and r.contract_summary,
         ),
-        _measure(
+        Rule(
             "no_overdue_review",
             "live contracts with no overdue review",
-            records,
             lambda r: r.in_force and not r.closed_completed,
             lambda r: not r.review_overdue,
         ),
-        _measure(
+        Rule(
             "lessons_at_closure",
             "closed contracts with lessons recorded",
-            records,
             lambda r: r.closed_completed,
             lambda r: r.lessons_recorded,
         ),
-        _trained_managers(records),
-    ]
-
-
-def _trained_managers(records: Sequence[ContractRecord]) -> Measure:
-    """Live large or complex contracts whose manager's training counts today; a shortfall
-    names the manager beside the case."""
-    population = [
-        record
-        for record in records
-        if record.in_force
-        and not record.closed_completed
-        and record.needs_trained_manager
-        and record.manager_name
-    ]
-    short = sorted(
-        (
-            Shortfall(f"{record.reference} ({record.manager_name})", record.case_id)
-            for record in population
-            if not record.manager_trained
+        # Live large or complex contracts whose manager's training counts today; a shortfall
+        # names the manager beside the case.
+        Rule(
+            "trained_managers",
+            "managers of large or complex contracts trained",
+            lambda r: (
+                r.in_force
+                and not r.closed_completed
+                and r.needs_trained_manager
+                and bool(r.manager_name)
+            ),
+            lambda r: r.manager_trained,
+            lambda r: f"{r.reference} ({r.manager_name})",
         ),
-        key=lambda case: case.reference,
+    ]
+
+
+def falls_short(record: ContractRecord, *, register_threshold_pence: int) -> bool:
+    """Whether a contract falls short of any measure that applies to it."""
+    return any(
+        rule.applies(record) and not rule.meets(record)
+        for rule in rules(register_threshold_pence=register_threshold_pence)
     )
-    return Measure(
-        key="trained_managers",
-        name="managers of large or complex contracts trained",
-        met=len(population) - len(short),
-        of=len(population),
-        short=tuple(short),
+
+
+def assess_groups(
+    groups: Iterable[tuple[ContractRecord, int]],
+    short: Iterable[ContractRecord],
+    *,
+    register_threshold_pence: int,
+) -> list[Measure]:
+    """The measures counted over groups of alike contracts (a record standing for `count`
+    contracts whose facts it shares), naming the contracts in `short` that fall short (it must
+    hold every contract that does; those that do not are passed over)."""
+    found = rules(register_threshold_pence=register_threshold_pence)
+    met = dict.fromkeys((rule.key for rule in found), 0)
+    of = dict(met)
+    for record, count in groups:
+        for rule in found:
+            if rule.applies(record):
+                of[rule.key] += count
+                met[rule.key] += count if rule.meets(record) else 0
+    named: dict[str, list[Shortfall]] = {rule.key: [] for rule in found}
+    for record in short:
+        for rule in found:
+            if rule.applies(record) and not rule.meets(record):
+                named[rule.key].append(Shortfall(rule.label(record), record.case_id))
+    return [
+        Measure(
+            key=rule.key,
+            name=rule.name,
+            met=met[rule.key],
+            of=of[rule.key],
+            short=tuple(sorted(named[rule.key], key=lambda case: case.reference)),
+        )
+        for rule in found
+    ]
+
+
+def assess(records: Sequence[ContractRecord], *, register_threshold_pence: int) -> list[Measure]:
+    """The audit's fixes, measured over every contract."""
+    return assess_groups(
+        [(record, 1) for record in records],
+        records,
+        register_threshold_pence=register_threshold_pence,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Index,
     TypeDecorator,
     UniqueConstraint,
     event,
@@ -344,6 +345,10 @@ class Delegation(SQLModel, table=True):
 class RegisterEntry(SQLModel, table=True):
     """The case's line in the Transparency Code contract register."""
 
+    # The register's own order (by reference, then id): a page or a CSV batch reads its rows
+    # off this index instead of sorting every entry for each.
+    __table_args__ = (Index("ix_registerentry_reference_id", "reference", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", unique=True)
     status: str = "draft"  # draft | submitted | verified | published | ended
@@ -475,6 +480,9 @@ class FlowRequest(SQLModel, table=True):
     """Outbox of stage flow runs. Written with the change that needs the run; the dispatcher
     submits it to Prefect once `not_before` has passed, with `key` as the idempotency key."""
 
+    # The dispatcher's question, "what is due next, most awaited first", read off one index.
+    __table_args__ = (Index("ix_flowrequest_due", "status", "priority", "not_before"),)
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
@@ -488,6 +496,11 @@ class FlowRequest(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = stamp(default_factory=utcnow)
     updated_at: datetime = stamp(default_factory=utcnow)
+    # lifecycle.runorder.Priority: 0 a person waits for it, 1 bulk work; lower goes first.
+    priority: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # Run in-process (flows/executor.py): the executor running it renews this while it runs;
+    # once passed, that executor died and the run is settled as crashed and asked for again.
+    claimed_until: datetime | None = stamp(default=None)
 
 
 class Mail(SQLModel, table=True):

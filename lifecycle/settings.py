@@ -96,6 +96,18 @@ class Settings(BaseSettings):
 
     dispatch_interval_seconds: float = 0.5
     runner_poll_seconds: float = 1.0
+    # How stage flows run. "in_process": the dispatcher runs each as a Prefect flow run inside
+    # its own long-lived process, `stage_concurrency` at once (no Python process per run: the
+    # embedded default). "deployments": it submits them to prefect.yaml's deployments, which
+    # Prefect workers on the `procure` work pool run (many machines).
+    stage_execution: Literal["in_process", "deployments"] = "in_process"
+    # Two: one for bulk work, one kept for a person's next stage. More does not help on the
+    # embedded default (the stage tasks share this process's thread, and the Prefect server's
+    # SQLite takes one write at a time: 4 measured slower than 1 or 2, see scripts/bench runs).
+    stage_concurrency: int = Field(default=2, ge=1, le=32)
+    # An executor renews its claim on the runs it holds well within this; a claim left to lapse
+    # means that executor died, and its runs are settled as crashed and asked for again.
+    stage_lease_seconds: float = Field(default=60, ge=2, le=3600)
 
     @field_validator("data_dir")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from api.deps import CurrentUser, SessionDep, get_session
@@ -28,7 +28,10 @@ router = APIRouter(tags=["register"])
 # The session stays open until the whole CSV has been sent ("request" scope), not just until
 # the route returns: the rows are read while the response streams.
 StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
-CSV_BATCH = 500
+# Rows per batch of a streamed register: large enough that the queries cost little beside the
+# rows, small enough that memory stays flat (a few MB) however long the register grows.
+BATCH = 2_000
+CSV_BATCH = BATCH
 
 
 public = APIRouter(tags=["register"])
@@ -108,18 +111,44 @@ def submit_entry(case_id: int, session: SessionDep, user: CurrentUser) -> Regist
 
 @public.get("/register", response_model=list[RegisterEntryView], responses=answers(422))
 def public_register(
-    session: SessionDep,
+    session: StreamingSessionDep,
     filters: FilterDep,
     response: Response,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> list[RegisterEntryView]:
+) -> Any:
     """The published contract register (no sign-in: it is public), optionally filtered and
-    sorted, and paged with `limit` (without it, every entry, as before paging existed); the
-    X-Total-Count header says how many match in all."""
+    sorted, and paged with `limit` (without it, every entry, as before paging existed,
+    streamed in batches so memory stays flat); the X-Total-Count header says how many match
+    in all."""
+    if limit is None:
+        total = register.count(session, filters=filters)
+        return StreamingResponse(
+            _json_batches(session, filters, offset),
+            media_type="application/json",
+            headers={"X-Total-Count": str(total)},
+        )
     rows, total = register.search(session, filters=filters, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
     return [register_view(entry) for entry in rows]
+
+
+_ENTRIES = TypeAdapter(list[RegisterEntryView])
+
+
+def _json_batches(session: Session, filters: RegisterFilter, offset: int) -> Iterator[bytes]:
+    """The register as one JSON array, written a batch at a time (each batch read in a
+    transaction of its own, as the CSV is)."""
+    yield b"["
+    separator = b""
+    for batch in register.batches(
+        session, filters=filters, names=RegisterEntryView.model_fields, size=BATCH, offset=offset
+    ):
+        text = _ENTRIES.dump_json(_ENTRIES.validate_python(batch, from_attributes=True))
+        session.commit()
+        yield separator + text[1:-1]
+        separator = b","
+    yield b"]"
 
 
 @public.get(

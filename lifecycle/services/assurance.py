@@ -16,7 +16,6 @@ from lifecycle.assurance import (
     Measure,
     Point,
     Shortfall,
-    assess,
     history_intact,
     mail_delivered,
     month_of,
@@ -49,7 +48,7 @@ from lifecycle.rules import (
     Status,
     register_missing,
 )
-from lifecycle.services import register, training, users
+from lifecycle.services import assurance_facts, register, training, users
 from lifecycle.settings import Settings
 from lifecycle.training import training_need
 
@@ -269,9 +268,14 @@ def _history_measure(session: Session) -> Measure:
 
 def _measures(session: Session, settings: Settings) -> list[Measure]:
     """The measures over every contract case, and mail, unchecked (the sweep records them for
-    nobody)."""
-    measures = assess(
-        records(session, settings), register_threshold_pence=settings.register_threshold_pence
+    nobody). Counted in the database (assurance_facts); `records` is the same report's view
+    case by case."""
+    measures = assurance_facts.measures(
+        session,
+        today=clock.today(),
+        register_threshold=settings.register_threshold_pence,
+        training_threshold=settings.trained_manager_threshold_pence,
+        trained=training.trained_managers(session, clock.today()),
     )
     return [*measures, _mail_measure(session), _history_measure(session)]
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from lifecycle.models import Case, FlowRequest, Mail, User, utcnow
 from lifecycle.rules import Stage
+from lifecycle.runorder import Priority
 from lifecycle.settings import get_settings
 from notifications import Notification, render
 
@@ -23,8 +24,10 @@ def enqueue_flow(
     stage: Stage,
     trigger: str,
     not_before: datetime | None = None,
+    priority: Priority = Priority.BULK,
 ) -> FlowRequest:
-    """Ask for the stage flow of `stage` to run for `case` (once per trigger)."""
+    """Ask for the stage flow of `stage` to run for `case` (once per trigger); a run a person
+    waits for goes before bulk work."""
     key = f"{case.reference}:{stage.value}:{trigger}"
     existing = session.exec(select(FlowRequest).where(FlowRequest.key == key)).first()
     if existing:
@@ -37,19 +40,27 @@ def enqueue_flow(
         run_name=f"{flow_name} {case.reference}",
         parameters={"case_id": case.id, "reference": case.reference},
         not_before=not_before or utcnow(),
+        priority=priority.value,
     )
     session.add(request)
     return request
 
 
 def enqueue_flow_again(session: Session, *, case: Case, stage: Stage, why: str) -> FlowRequest:
-    """Ask for a stage flow once more, after something it waits for has changed."""
+    """Ask for a stage flow once more, after something it waits for has changed (a person's
+    change: a recommendation, a contract, a submission), ahead of bulk work."""
     earlier = session.exec(
         select(FlowRequest.id).where(
             FlowRequest.case_id == case.id, FlowRequest.flow_name == FLOW_NAMES[stage]
         )
     ).all()
-    return enqueue_flow(session, case=case, stage=stage, trigger=f"{why}-{len(earlier) + 1}")
+    return enqueue_flow(
+        session,
+        case=case,
+        stage=stage,
+        trigger=f"{why}-{len(earlier) + 1}",
+        priority=Priority.PERSON_WAITS,
+    )
 
 
 # A stage run whose process died (a worker killed mid-run) is asked for again this many times
@@ -91,7 +102,11 @@ def rerun_after_crash(session: Session, *, request: FlowRequest) -> FlowRequest 
     if len(crashed_before) >= RERUNS_AFTER_CRASH:
         return None
     return enqueue_flow(
-        session, case=case, stage=stage, trigger=f"after-crash-{len(crashed_before) + 1}"
+        session,
+        case=case,
+        stage=stage,
+        trigger=f"after-crash-{len(crashed_before) + 1}",
+        priority=Priority(request.priority),
     )
 
 

@@ -33,6 +33,7 @@ from lifecycle.rules import (
     register_missing,
     stage_path,
 )
+from lifecycle.runorder import priority_of
 from lifecycle.services import audit, outbox, performance
 from lifecycle.settings import get_settings
 
@@ -141,7 +142,9 @@ def advance(session: Session, *, case: Case, actor_id: int | None, reason: str) 
         to_status=case.status,
         reason=reason,
     )
-    outbox.enqueue_flow(session, case=case, stage=target, trigger="enter")
+    # A person's decision is awaited; a stage that follows on from a flow is bulk work.
+    urgency = priority_of(decided_by_person=actor_id is not None)
+    outbox.enqueue_flow(session, case=case, stage=target, trigger="enter", priority=urgency)
     return target
 
 

@@ -5,9 +5,11 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_
+from sqlalchemy import ColumnElement, func, literal, or_, tuple_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from lifecycle.errors import Conflict, Forbidden, Invalid
@@ -229,6 +231,7 @@ def published(session: Session) -> list[RegisterEntry]:
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets
 # (=HYPERLINK(...), +SUM(...), @SUM(...), a DDE command after a tab or carriage return).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 def _cell(name: str, value: object) -> str:
@@ -253,11 +256,23 @@ def csv_header() -> str:
 
 
 def csv_lines(entries: Iterable[Any]) -> str:
-    """CSV lines for entries (rows or anything with the register's attribute names)."""
+    """CSV lines for entries (rows or anything with the register's attribute names). Text
+    that needs nothing done (most cells) is written as it is, without a call for each cell:
+    at 100,000 entries those calls were half the export's time."""
+    names = [name for _, name in CSV_COLUMNS]
+    values_of = attrgetter(*names)
     out = io.StringIO()
-    writer = csv.writer(out)
-    for entry in entries:
-        writer.writerow([_cell(name, getattr(entry, name)) for _, name in CSV_COLUMNS])
+    csv.writer(out).writerows(
+        [
+            ""
+            if value is None
+            else value
+            if value.__class__ is str and value[:1] not in _FORMULA_FIRST
+            else _cell(name, value)
+            for name, value in zip(names, values_of(entry), strict=True)
+        ]
+        for entry in entries
+    )
     return out.getvalue()
 
 
@@ -364,31 +379,48 @@ def departments(session: Session) -> list[str]:
     )
 
 
-def csv_batches(
-    session: Session, *, filters: RegisterFilter, size: int = 500
-) -> Iterator[list[RegisterEntry]]:
-    """The entries matching `filters` for the CSV, `size` at a time, each batch its own query
-    resuming after the last entry sent, so the caller may end its transaction in between."""
+def count(session: Session, *, filters: RegisterFilter) -> int:
+    """How many published entries match `filters`."""
+    conditions = _matching(filters, sqlite=_on_sqlite(session))
+    return session.exec(select(func.count(col(RegisterEntry.id))).where(*conditions)).one()
+
+
+def batches(
+    session: Session,
+    *,
+    filters: RegisterFilter,
+    names: Iterable[str],
+    size: int = 500,
+    offset: int = 0,
+) -> Iterator[list[Any]]:
+    """The entries matching `filters` in their order, after skipping `offset`, `size` at a
+    time as plain rows with the columns `names`: each batch its own query resuming after the
+    last entry sent, so the caller may end its transaction in between. No ORM objects: at
+    100,000 entries building and then expiring them cost more than the queries. The (key, id)
+    to resume after is compared as a row value, so the index on the register's order
+    (reference, id) serves each batch."""
     key = SORT_KEYS[filters.sort]
     row_id = col(RegisterEntry.id)
-    descending = filters.order == "desc"
     query = (
-        select(RegisterEntry, key.label("sort_key"))
+        sa_select(*(col(getattr(RegisterEntry, name)).label(name) for name in names))
+        .add_columns(row_id.label("_id"), key.label("_sort_key"))
         .where(*_matching(filters, sqlite=_on_sqlite(session)))
         .order_by(*_ordering(filters))
         .limit(size)
     )
-    after: tuple[Any, int | None] | None = None
+    batch = query.offset(offset) if offset else query
     while True:
-        batch = query
-        if after is not None:
-            last_key, last_id = after
-            beyond = key < last_key if descending else key > last_key
-            further = row_id < last_id if descending else row_id > last_id
-            batch = query.where(or_(beyond, and_(key == last_key, further)))
-        rows = session.exec(batch).all()
+        rows = list(session.connection().execute(batch))
         if rows:
-            yield [entry for entry, _ in rows]
+            yield rows
         if len(rows) < size:
             return
-        after = (rows[-1][1], rows[-1][0].id)
+        position, last = tuple_(key, row_id), tuple_(rows[-1]._sort_key, rows[-1]._id)
+        batch = query.where(position < last if filters.order == "desc" else position > last)
+
+
+def csv_batches(
+    session: Session, *, filters: RegisterFilter, size: int = 500
+) -> Iterator[list[Any]]:
+    """The entries matching `filters` for the CSV, `size` at a time (see `batches`)."""
+    return batches(session, filters=filters, names=[name for _, name in CSV_COLUMNS], size=size)

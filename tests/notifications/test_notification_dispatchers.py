@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, col, select
 
 from flows.dispatcher import Dispatcher
+from flows.executor import Executor
 from lifecycle.db import make_engine, transaction
 from lifecycle.models import Mail, utcnow
 from lifecycle.settings import Settings
@@ -207,8 +208,9 @@ def test_a_dispatcher_killed_mid_send_loses_nothing_and_the_resend_is_recognisab
     assert len(copies) == 6 and sum(copies.values()) == 7
 
 
+@pytest.mark.parametrize("execution", ["in_process", "deployments"])
 def test_a_server_that_never_answers_does_not_hold_up_flow_submission(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, execution: str
 ) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -222,6 +224,7 @@ def test_a_server_that_never_answers_does_not_hold_up_flow_submission(
         smtp_port=listener.getsockname()[1],
         smtp_security="none",
         dispatch_interval_seconds=0.2,
+        stage_execution=execution,
     )
     dispatcher = Dispatcher(settings, engine)
     submissions: list[float] = []
@@ -230,6 +233,13 @@ def test_a_server_that_never_answers_does_not_hold_up_flow_submission(
         """Stands in for submitting to Prefect: notes when it was asked."""
         submissions.append(time.monotonic())
         return 0
+
+    def fill(_executor: Executor) -> int:
+        """Stands in for starting stage runs in this process: notes when it was asked."""
+        submissions.append(time.monotonic())
+        return 0
+
+    monkeypatch.setattr(Executor, "fill", fill)
 
     async def reconcile_states() -> int:
         """Nothing to reconcile."""

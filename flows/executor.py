@@ -1,0 +1,274 @@
+"""Runs stage flows inside this long-lived process (the embedded default, `stage_execution =
+in_process`): each due request is claimed, created as a Prefect flow run named by the case
+reference, and run here by calling the flow, `stage_concurrency` at a time. No Python process
+is started per run. A claim is a lease the executor renews while the run goes on; one left to
+lapse (its executor killed) is settled as crashed and the stage asked for again."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from prefect import Flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.flow_engine import run_flow_async
+from prefect.states import Crashed
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from flows.stages import STAGE_FLOWS
+from lifecycle.db import transaction
+from lifecycle.models import FlowRequest, utcnow
+from lifecycle.runorder import Priority, may_start
+from lifecycle.services import outbox
+from lifecycle.settings import Settings
+
+log = logging.getLogger("procure.executor")
+
+MAX_BACKOFF_SECONDS = 30.0
+MAX_ATTEMPTS = 20
+# A run's final state as the request shows it; a crash is settled (and asked for again).
+FINAL_STATUS = {
+    StateType.COMPLETED: "completed",
+    StateType.FAILED: "failed",
+    StateType.CANCELLED: "cancelled",
+}
+
+
+def runnable_flows() -> dict[str, Flow[Any, Any]]:
+    """Each stage flow by name, without its run-name template: the executor names the run
+    when it creates it (the same name), so the engine need not rename it with another call."""
+    flows: dict[str, Flow[Any, Any]] = {}
+    for stage_flow in STAGE_FLOWS.values():
+        copy = stage_flow.with_options()
+        copy.flow_run_name = None
+        flows[stage_flow.name] = copy
+    return flows
+
+
+def due(engine: Engine, *, limit: int) -> list[FlowRequest]:
+    """Pending requests whose time has come: the awaited first, then the oldest."""
+    with Session(engine, expire_on_commit=False) as session:
+        return list(
+            session.exec(
+                select(FlowRequest)
+                .where(FlowRequest.status == "pending", FlowRequest.not_before <= utcnow())
+                .order_by(
+                    col(FlowRequest.priority), col(FlowRequest.not_before), col(FlowRequest.id)
+                )
+                .limit(limit)
+            )
+        )
+
+
+def claim(engine: Engine, request_id: int, *, lease: timedelta) -> bool:
+    """Take a pending request for this executor; False if another took it first."""
+    with transaction(engine) as session:
+        taken = session.execute(
+            update(FlowRequest)
+            .where(col(FlowRequest.id) == request_id, col(FlowRequest.status) == "pending")
+            .values(status="submitted", claimed_until=utcnow() + lease, updated_at=utcnow())
+        )
+        return bool(getattr(taken, "rowcount", 0))
+
+
+def renew(engine: Engine, request_ids: list[int], *, lease: timedelta) -> None:
+    """Extend this executor's claims on the runs it still holds."""
+    if not request_ids:
+        return
+    with transaction(engine) as session:
+        session.execute(
+            update(FlowRequest)
+            .where(
+                col(FlowRequest.id).in_(request_ids),
+                col(FlowRequest.status).in_(("submitted", "running")),
+            )
+            .values(claimed_until=utcnow() + lease)
+        )
+
+
+def lapsed(engine: Engine, *, not_ids: list[int]) -> list[FlowRequest]:
+    """Claimed runs whose executor stopped renewing them: it died mid-run."""
+    with Session(engine, expire_on_commit=False) as session:
+        return list(
+            session.exec(
+                select(FlowRequest)
+                .where(
+                    col(FlowRequest.status).in_(("submitted", "running")),
+                    col(FlowRequest.claimed_until) < utcnow(),
+                    col(FlowRequest.id).not_in(not_ids or [0]),
+                )
+                .limit(200)
+            )
+        )
+
+
+def attach(engine: Engine, request_id: int, *, flow_run_id: str) -> None:
+    """Record the flow run a claimed request became (its claim kept)."""
+    with transaction(engine) as session:
+        session.execute(
+            update(FlowRequest)
+            .where(col(FlowRequest.id) == request_id)
+            .values(flow_run_id=flow_run_id, updated_at=utcnow())
+        )
+
+
+def finish(engine: Engine, request_id: int, **values: Any) -> None:
+    """Update one request and drop its claim, in its own transaction."""
+    with transaction(engine) as session:
+        session.execute(
+            update(FlowRequest)
+            .where(col(FlowRequest.id) == request_id)
+            .values(claimed_until=None, updated_at=utcnow(), **values)
+        )
+
+
+def release(engine: Engine, request: FlowRequest, error: BaseException) -> None:
+    """Put a request that could not run back in the queue, counting the attempt; one refused
+    MAX_ATTEMPTS times fails for good."""
+    assert request.id is not None
+    attempts = request.attempts + 1
+    finish(
+        engine,
+        request.id,
+        status="failed" if attempts >= MAX_ATTEMPTS else "pending",
+        flow_run_id=None,
+        attempts=attempts,
+        last_error=f"{type(error).__name__}: {error}"[:500],
+    )
+
+
+class Executor:
+    """Claims and runs due stage flows in this process, several at once."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.lease = timedelta(seconds=settings.stage_lease_seconds)
+        self.flows = runnable_flows()
+        self.running: dict[int, tuple[Priority, asyncio.Task[None]]] = {}
+        self.wake = asyncio.Event()
+        self.backoff = 0.0
+        self.resume_at = 0.0
+
+    def _now(self) -> float:
+        """The event loop's clock."""
+        return asyncio.get_running_loop().time()
+
+    def _wait_on_prefect(self) -> None:
+        """Prefect refused or is unreachable: claim nothing more for a while, longer each time."""
+        self.backoff = min(max(self.backoff * 2, 1.0), MAX_BACKOFF_SECONDS)
+        self.resume_at = self._now() + self.backoff
+        log.warning("stage runs wait %.0f s: Prefect did not accept them", self.backoff)
+
+    def fill(self) -> int:
+        """Start due runs in the free slots, the awaited first; bulk work leaves one slot for
+        a person. Returns how many started."""
+        room = self.settings.stage_concurrency - len(self.running)
+        if room <= 0 or self._now() < self.resume_at:
+            return 0
+        started = 0
+        for request in due(self.engine, limit=room):
+            assert request.id is not None
+            priority = Priority(request.priority)
+            bulk = sum(p is Priority.BULK for p, _ in self.running.values())
+            if not may_start(
+                priority,
+                running=len(self.running),
+                running_bulk=bulk,
+                concurrency=self.settings.stage_concurrency,
+            ):
+                continue
+            if claim(self.engine, request.id, lease=self.lease):
+                task = asyncio.create_task(self.run(request), name=request.run_name)
+                self.running[request.id] = (priority, task)
+                task.add_done_callback(partial(self._done, request.id))
+                started += 1
+        return started
+
+    def _done(self, request_id: int, _task: "asyncio.Task[None]") -> None:
+        """A run ended: free its slot and look for the next at once."""
+        self.running.pop(request_id, None)
+        self.wake.set()
+
+    async def run(self, request: FlowRequest) -> None:
+        """Create the flow run (named by the case reference, tagged with it) and run it here."""
+        assert request.id is not None
+        flow = self.flows[request.flow_name]
+        reference = str(request.parameters.get("reference", ""))
+        try:
+            async with get_client() as client:
+                flow_run: FlowRun = await client.create_flow_run(
+                    flow, name=request.run_name, parameters=request.parameters, tags=[reference]
+                )
+        except Exception as exc:
+            release(self.engine, request, exc)
+            self._wait_on_prefect()
+            return
+        attach(self.engine, request.id, flow_run_id=str(flow_run.id))
+        try:
+            state = await run_flow_async(
+                flow, flow_run=flow_run, parameters=request.parameters, return_type="state"
+            )
+        except Exception as exc:
+            # The engine lost Prefect mid-run: every step is safe to repeat, so queue it again.
+            log.warning("stage run %s lost Prefect (%s); queued again", request.run_name, exc)
+            release(self.engine, request, exc)
+            self._wait_on_prefect()
+            return
+        self.backoff = 0.0
+        status = FINAL_STATUS.get(state.type) if state is not None else None
+        if status is None:
+            with transaction(self.engine) as session:
+                outbox.settle_crash(session, flow_run_id=str(flow_run.id))
+            return
+        finish(self.engine, request.id, status=status, last_error=None)
+
+    async def recover_lapsed(self) -> int:
+        """Settle the runs of executors that died: the Prefect run is marked crashed and the
+        stage asked for again (once, however many executors see it); a claim that never
+        became a run simply goes back in the queue."""
+        rows = lapsed(self.engine, not_ids=list(self.running))
+        for row in rows:
+            assert row.id is not None
+            if row.flow_run_id is None:
+                finish(self.engine, row.id, status="pending")
+                continue
+            try:
+                async with get_client() as client:
+                    await client.set_flow_run_state(
+                        row.flow_run_id, Crashed(message="its executor stopped"), force=True
+                    )
+            except Exception as exc:
+                log.warning("could not mark %s crashed in Prefect: %s", row.run_name, exc)
+            with transaction(self.engine) as session:
+                again = outbox.settle_crash(session, flow_run_id=row.flow_run_id)
+            log.warning(
+                "stage run %s lost its executor; %s",
+                row.run_name,
+                "asked for again" if again else "already settled, or too often",
+            )
+        return len(rows)
+
+    async def execute_forever(self) -> None:
+        """Fill free slots as they free up or every dispatch interval; renew this executor's
+        claims and settle lapsed ones a few times a lease."""
+        housekeeping_every = self.settings.stage_lease_seconds / 4
+        next_housekeeping = 0.0
+        while True:
+            self.wake.clear()
+            try:
+                if self._now() >= next_housekeeping:
+                    renew(self.engine, list(self.running), lease=self.lease)
+                    await self.recover_lapsed()
+                    next_housekeeping = self._now() + housekeeping_every
+                self.fill()
+            except Exception:
+                log.exception("stage runs: the database did not answer; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.wake.wait(), timeout=self.settings.dispatch_interval_seconds
+                )

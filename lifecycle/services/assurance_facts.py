@@ -1,0 +1,294 @@
+"""The assurance report's facts, worked out in the database: each contract case's facts are
+columns of one query, and the report reads them grouped (how many cases share each set of
+facts) plus the rows of the cases that fall short, so Python handles a few dozen groups and
+the shortfalls rather than one record per case. What each measure means stays in
+lifecycle/assurance.py's rules, applied to the groups."""
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Subquery, and_, case, exists, func, literal, or_
+from sqlmodel import Session, col
+
+from lifecycle.assurance import ContractRecord, Measure, assess_groups, falls_short
+from lifecycle.models import AuditEvent, Bid, Case, Contract, Document, Gate, Lesson, RegisterEntry
+from lifecycle.models import User as Person
+from lifecycle.rules import (
+    REGISTER_REQUIRED_FIELDS,
+    Decision,
+    GateKind,
+    Outcome,
+    Stage,
+    Status,
+)
+from lifecycle.services import register
+
+# The facts, each one bit of a case's signature: cases that share a signature are alike as far
+# as every measure goes. Most are ContractRecord's own; value_pence and manager_name are only
+# ever compared (with the register threshold, and with ""), so a bit says which side they fall
+# on; signed_before_start is None without a contract, hence contract_recorded.
+FACTS = (
+    "over_register_threshold",
+    "key_contract",
+    "reached_procurement",
+    "legal_before_procurement",
+    "in_force",
+    "manager_named",
+    "register_complete",
+    "contract_recorded",
+    "signed_before_start",
+    "exit_plan",
+    "contract_summary",
+    "review_overdue",
+    "closed_completed",
+    "lessons_recorded",
+    "needs_trained_manager",
+    "manager_trained",
+    "manager_name",
+)
+BIT = {name: 1 << number for number, name in enumerate(FACTS)}
+_TEXT_FIELDS = {
+    column.name
+    for column in RegisterEntry.__table__.columns  # type: ignore[attr-defined]
+    if column.name in REGISTER_REQUIRED_FIELDS
+    # SQLModel's text type decorates a String: its own python_type says only 'object'.
+    and isinstance(getattr(column.type, "impl", column.type), sa.String)
+}
+
+
+def _entered() -> Subquery:
+    """Per case: when it last entered procurement, and whether it ever entered monitoring."""
+    return (
+        sa.select(
+            col(AuditEvent.case_id).label("case_id"),
+            func.max(
+                case((col(AuditEvent.to_stage) == Stage.PROCUREMENT.value, AuditEvent.at))
+            ).label("procurement_at"),
+            func.max(case((col(AuditEvent.to_stage) == Stage.MONITORING.value, 1), else_=0)).label(
+                "in_force"
+            ),
+        )
+        .where(
+            col(AuditEvent.action) == "stage_entered",
+            col(AuditEvent.to_stage).in_([Stage.PROCUREMENT.value, Stage.MONITORING.value]),
+        )
+        .group_by(col(AuditEvent.case_id))
+        .subquery("entered")
+    )
+
+
+def _legal_first(entered: Subquery) -> ColumnElement[Any]:
+    """Whether the latest round of the case's legal consultation was approved no later than it
+    entered procurement (timestamps compared in the database: one format on every backend)."""
+    return (
+        sa.select(
+            and_(
+                col(Gate.decision) == Decision.APPROVE.value,
+                col(Gate.decided_at) <= entered.c.procurement_at,
+            )
+        )
+        .where(col(Gate.case_id) == Case.id, col(Gate.kind) == GateKind.LEGAL_CONSULTATION.value)
+        .order_by(col(Gate.round).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _holds(document_type: str) -> ColumnElement[bool]:
+    """The case holds a document of this type."""
+    return exists().where(
+        col(Document.case_id) == Case.id, col(Document.document_type) == document_type
+    )
+
+
+def _register_complete() -> ColumnElement[bool]:
+    """The case's entry is public with every Transparency Code field (rules.register_missing:
+    text neither NULL nor empty; an SME or VCSE gives its registration number)."""
+    filled = [
+        and_(getattr(RegisterEntry, n).is_not(None), getattr(RegisterEntry, n) != "")
+        if n in _TEXT_FIELDS
+        else getattr(RegisterEntry, n).is_not(None)
+        for n in REGISTER_REQUIRED_FIELDS
+    ]
+    number = col(RegisterEntry.supplier_registration_number)
+    numbered = or_(
+        and_(col(RegisterEntry.sme).is_not(True), col(RegisterEntry.vcse).is_not(True)),
+        and_(number.is_not(None), number != ""),
+    )
+    return and_(col(RegisterEntry.id).is_not(None), *filled, numbered)
+
+
+def facts(
+    *, today: date, register_threshold: int, training_threshold: int, trained: set[int]
+) -> sa.Select[Any]:
+    """Every contract case's id and signature (its FACTS' bits)."""
+    entered = _entered()
+    signed_first = and_(
+        col(Contract.supplier_signed_on) < col(Contract.start_date),
+        col(Contract.council_signed_on) < col(Contract.start_date),
+    )
+    manager_name = func.coalesce(col(Person.name), "")
+    # The value the register gives: the awarded price once there is one.
+    awarded_value = func.coalesce(col(Bid.price_pence), col(Case.estimated_value_pence))
+    holds: dict[str, ColumnElement[Any]] = {
+        "over_register_threshold": col(Case.estimated_value_pence) >= register_threshold,
+        "key_contract": col(Case.key_contract).is_(True),
+        "reached_procurement": entered.c.procurement_at.is_not(None),
+        "in_force": func.coalesce(entered.c.in_force, 0) == 1,
+        "manager_named": col(Case.contract_manager_id).is_not(None),
+        "register_complete": _register_complete(),
+        "contract_recorded": col(Contract.id).is_not(None),
+        "signed_before_start": signed_first,
+        "exit_plan": _holds("contractArrangements"),
+        "contract_summary": _holds("contractSummary"),
+        "review_overdue": and_(
+            col(Case.stage) == Stage.MONITORING.value,
+            col(Contract.next_review_due).is_not(None),
+            col(Contract.next_review_due) < today,
+        ),
+        "closed_completed": and_(
+            col(Case.status) == Status.CLOSED.value,
+            col(Case.outcome) == Outcome.COMPLETED.value,
+        ),
+        "lessons_recorded": exists().where(col(Lesson.case_id) == Case.id),
+        "needs_trained_manager": or_(
+            col(Case.key_contract).is_(True), awarded_value >= training_threshold
+        ),
+        "manager_trained": (
+            col(Case.contract_manager_id).in_(sorted(trained)) if trained else literal(False)
+        ),
+        "manager_name": manager_name != "",
+    }
+    # A NULL condition counts as not holding, as bool(None) does.
+    bits: list[ColumnElement[Any]] = [
+        case((condition, BIT[name]), else_=0) for name, condition in holds.items()
+    ]
+    # Only a case that entered procurement is asked about its legal rounds.
+    bits.append(
+        case(
+            (entered.c.procurement_at.is_(None), 0),
+            (_legal_first(entered), BIT["legal_before_procurement"]),
+            else_=0,
+        )
+    )
+    signature = bits[0]
+    for bit in bits[1:]:
+        signature = signature + bit
+    public = col(RegisterEntry.status).in_(register.PUBLIC_STATUSES)
+    return (
+        sa.select(
+            col(Case.id).label("case_id"),
+            signature.label("signature"),
+        )
+        .select_from(Case)
+        .outerjoin(entered, entered.c.case_id == Case.id)
+        .outerjoin(Contract, col(Contract.case_id) == Case.id)
+        .outerjoin(RegisterEntry, and_(col(RegisterEntry.case_id) == Case.id, public))
+        .outerjoin(Bid, col(Bid.id) == Case.awarded_bid_id)
+        .outerjoin(Person, col(Person.id) == Case.contract_manager_id)
+        .where(col(Case.contract).is_(True))
+    )
+
+
+def _record(signature: int, *, threshold: int, **names: Any) -> ContractRecord:
+    """A ContractRecord from a signature (a group's, or one case's with its names)."""
+
+    def has(name: str) -> bool:
+        """Whether the signature holds this fact."""
+        return bool(signature & BIT[name])
+
+    return ContractRecord(
+        reference=names.get("reference", ""),
+        case_id=names.get("case_id"),
+        value_pence=threshold if has("over_register_threshold") else 0,
+        key_contract=has("key_contract"),
+        reached_procurement=has("reached_procurement"),
+        legal_before_procurement=has("legal_before_procurement"),
+        in_force=has("in_force"),
+        manager_named=has("manager_named"),
+        register_complete=has("register_complete"),
+        signed_before_start=has("signed_before_start") if has("contract_recorded") else None,
+        exit_plan=has("exit_plan"),
+        contract_summary=has("contract_summary"),
+        review_overdue=has("review_overdue"),
+        closed_completed=has("closed_completed"),
+        lessons_recorded=has("lessons_recorded"),
+        needs_trained_manager=has("needs_trained_manager"),
+        manager_trained=has("manager_trained"),
+        manager_name=names.get("manager", "named" if has("manager_name") else ""),
+    )
+
+
+def _ids(case_id: Any, dialect: str) -> ColumnElement[str]:
+    """The ids of a group's cases, comma-separated."""
+    if dialect == "postgresql":
+        return func.string_agg(sa.cast(case_id, sa.String), ",")
+    return func.group_concat(case_id, ",")
+
+
+# Cases named per query when reading the shortfalls' references (well inside every backend's
+# limit on bound parameters).
+NAMES_PER_QUERY = 5_000
+
+
+def _names(session: Session, ids: list[int]) -> list[tuple[int, str, str]]:
+    """Each case's id, reference and contract manager's name ("" when none)."""
+    found: list[tuple[int, str, str]] = []
+    for start in range(0, len(ids), NAMES_PER_QUERY):
+        found.extend(
+            session.connection().execute(
+                sa.select(col(Case.id), col(Case.reference), func.coalesce(col(Person.name), ""))
+                .outerjoin(Person, col(Person.id) == Case.contract_manager_id)
+                .where(col(Case.id).in_(ids[start : start + NAMES_PER_QUERY]))
+            )
+        )
+    return found
+
+
+def measures(
+    session: Session,
+    *,
+    today: date,
+    register_threshold: int,
+    training_threshold: int,
+    trained: set[int],
+) -> list[Measure]:
+    """The audit's fixes measured in one pass over the contract cases: how many share each
+    signature, with their ids; then the references of those whose signature falls short of a
+    measure (one query per NAMES_PER_QUERY of them)."""
+    rows = facts(
+        today=today,
+        register_threshold=register_threshold,
+        training_threshold=training_threshold,
+        trained=trained,
+    ).subquery("facts")
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # For this transaction only: the query's subplans make PostgreSQL's cost estimate huge,
+        # so it JIT-compiles it, which took longer than running it (about 1 s of 2 at 100,000
+        # cases); and the per-case aggregate spilled to disk at the default work_mem.
+        session.connection().exec_driver_sql("SET LOCAL jit = off")
+        session.connection().exec_driver_sql("SET LOCAL work_mem = '16MB'")
+    groups = []
+    short_ids: dict[int, int] = {}
+    for signature, count, ids in session.connection().execute(
+        sa.select(rows.c.signature, func.count(), _ids(rows.c.case_id, dialect)).group_by(
+            rows.c.signature
+        )
+    ):
+        record = _record(signature, threshold=register_threshold)
+        groups.append((record, int(count)))
+        if falls_short(record, register_threshold_pence=register_threshold):
+            short_ids.update((int(case_id), signature) for case_id in ids.split(","))
+    short = [
+        _record(
+            short_ids[case_id],
+            threshold=register_threshold,
+            reference=reference,
+            case_id=case_id,
+            manager=manager,
+        )
+        for case_id, reference, manager in _names(session, sorted(short_ids))
+    ]
+    return assess_groups(groups, short, register_threshold_pence=register_threshold)

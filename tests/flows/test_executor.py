@@ -1,0 +1,197 @@
+"""Stage runs executed in a long-lived process (flows/executor.py) on a real Prefect server:
+each is a flow run named by the case reference; a decision's next stage overtakes a backlog of
+bulk work; and an executor killed mid-run loses nothing: its run is settled as crashed and the
+stage runs again."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+
+from flows.executor import Executor
+from lifecycle import schema
+from lifecycle.db import transaction
+from lifecycle.models import Case, FlowRequest, Gate
+from lifecycle.rules import Stage, Status
+from lifecycle.runorder import Priority
+from lifecycle.schemas import GateDecisionIn
+from lifecycle.services import cases, gates
+from lifecycle.settings import Settings
+from tests.e2e.support import wait_until
+from tests.flows.test_stage_flows import raise_case
+
+pytestmark = pytest.mark.prefect
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def requests_of(engine: Engine, case_id: int) -> list[FlowRequest]:
+    """The case's flow requests, oldest first."""
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(FlowRequest)
+                .where(FlowRequest.case_id == case_id)
+                .order_by(col(FlowRequest.id))
+            )
+        )
+
+
+async def drain(executor: Executor) -> None:
+    """Start due runs and wait for them, until nothing is due or running."""
+    while executor.fill() or executor.running:
+        await asyncio.gather(*(task for _, task in list(executor.running.values())))
+
+
+def test_executor_runs_each_stage_as_a_flow_run_named_by_the_case(
+    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("legal")
+    case_id, reference = raise_case(product_database, requester, settings)
+
+    run(drain(Executor(settings, product_database)))
+
+    rows = requests_of(product_database, case_id)
+    assert [(r.flow_name, r.status) for r in rows] == [
+        ("purchase-request", "completed"),
+        ("legal-consultation", "completed"),
+    ]
+    # The request raised by a person is bulk; the stage that follows on from a flow too.
+    assert {r.priority for r in rows} == {Priority.BULK}
+
+    async def read_runs() -> list[Any]:
+        async with get_client() as client:
+            return [await client.read_flow_run(r.flow_run_id) for r in rows]
+
+    flow_runs = run(read_runs())
+    assert [f.name for f in flow_runs] == [
+        f"purchase-request {reference}",
+        f"legal-consultation {reference}",
+    ]
+    assert all(reference in f.tags and f.state_type == StateType.COMPLETED for f in flow_runs)
+    with Session(product_database) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        assert (case.stage, case.status) == (Stage.LEGAL_CONSULTATION, Status.AWAITING_DECISION)
+
+
+def test_a_decision_overtakes_a_backlog_of_new_cases(
+    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+) -> None:
+    requester, _ = make_user("requester")
+    lawyer, _ = make_user("legal")
+    case_id, _ = raise_case(product_database, requester, settings)
+    executor = Executor(settings.model_copy(update={"stage_concurrency": 2}), product_database)
+    run(drain(executor))
+    backlog = [raise_case(product_database, requester, settings)[0] for _ in range(4)]
+    with transaction(product_database) as session:
+        case = cases.get_for_change(session, case_id=case_id, user=None)
+        gate = session.exec(select(Gate).where(Gate.case_id == case_id)).one()
+        decision = GateDecisionIn(decision="approve", contract_type="Services", key_contract=False)
+        gates.decide(session, case=case, gate=gate, user=lawyer, decision=decision)
+
+    async def first_round() -> list[int | None]:
+        executor.fill()
+        started = [row_id for row_id in executor.running]
+        await asyncio.gather(*(task for _, task in executor.running.values()))
+        return started
+
+    started = run(first_round())
+    with Session(product_database) as session:
+        first = session.get(FlowRequest, started[0])
+        assert first is not None
+    # Decided last, started first, beside one bulk run: the other slot waits for people.
+    assert (first.case_id, first.flow_name, first.priority) == (
+        case_id,
+        "procurement",
+        Priority.PERSON_WAITS,
+    )
+    assert len(started) == 2
+    run(drain(executor))
+    assert all(requests_of(product_database, c)[0].status == "completed" for c in backlog)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_an_executor_killed_mid_run_loses_nothing(
+    prefect: str,
+    product_database: Engine,
+    make_user: Any,
+    settings: Settings,
+    tmp_path: Path,
+    run: Any,
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("legal")
+    case_id, _ = raise_case(product_database, requester, settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PROCURE_"))}
+    env.update(
+        PREFECT_API_URL=prefect,
+        PROCURE_DATA_DIR=str(tmp_path / "data"),
+        PROCURE_DATABASE_URL=product_database.url.render_as_string(hide_password=False),
+        PROCURE_DISPATCH_INTERVAL_SECONDS="0.2",
+        PROCURE_STAGE_LEASE_SECONDS="3",
+    )
+    # The test's schema is the models' (create_all): mark it as the newest revision, so the
+    # executor's process does not migrate it again as it starts.
+    with product_database.begin() as connection:
+        command.stamp(schema.config(connection), "head")
+    argv = [sys.executable, "-m", "api.cli", "dispatcher"]
+    log = (tmp_path / "executor.log").open("ab")
+    # The case row is held locked, so the run stops at its first change, mid-run, every time.
+    with product_database.connect() as holder:
+        holder.execute(text('SELECT id FROM "case" WHERE id = :id FOR UPDATE'), {"id": case_id})
+        first = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            wait_until(
+                lambda: requests_of(product_database, case_id)[0].status == "running",
+                timeout=120,
+                what="the run to start",
+            )
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        holder.rollback()
+    crashed = requests_of(product_database, case_id)[0]
+    assert crashed.status == "running" and crashed.flow_run_id
+
+    second = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        wait_until(
+            lambda: (
+                [r.status for r in requests_of(product_database, case_id)][-1:] == ["completed"]
+                and len(requests_of(product_database, case_id)) == 3
+            ),
+            timeout=120,
+            what="the rerun, and the legal consultation after it",
+        )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(20)
+    rows = requests_of(product_database, case_id)
+    assert [(r.flow_name, r.status) for r in rows] == [
+        ("purchase-request", "crashed"),
+        ("purchase-request", "completed"),
+        ("legal-consultation", "completed"),
+    ]
+    assert rows[1].key.endswith(":purchase_request:after-crash-1")
+    with Session(product_database) as session:
+        assert [g.kind for g in session.exec(select(Gate).where(Gate.case_id == case_id))] == [
+            "legal_consultation"
+        ]
+
+    async def state_of_killed_run() -> Any:
+        async with get_client() as client:
+            return (await client.read_flow_run(crashed.flow_run_id)).state_type
+
+    assert run(state_of_killed_run()) == StateType.CRASHED
