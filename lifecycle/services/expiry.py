@@ -25,7 +25,7 @@ from lifecycle.expiry import (
     months_before,
 )
 from lifecycle.guards import monitoring_conflict
-from lifecycle.models import Case, Contract, ExpiryDecision, Mail, User, Variation, utcnow
+from lifecycle.models import Case, Contract, ExpiryDecision, User, Variation, utcnow
 from lifecycle.rules import Role, Stage, Status
 from lifecycle.schemas import ExpiryDecisionIn, ExtensionOptionIn, PurchaseRequestIn
 from lifecycle.services import audit, cases, outbox, progress, register, users, variations
@@ -230,16 +230,6 @@ def _reprocure(session: Session, *, case: Case, user: User, settings: Settings) 
     return new
 
 
-def keys_present(session: Session, keys: Iterable[str]) -> set[str]:
-    """Which of these mail keys are in the outbox already: one query per 500 keys."""
-    wanted = list(keys)
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(session.exec(select(Mail.key).where(col(Mail.key).in_(chunk))))
-    return found
-
-
 def managers_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, User]:
     """The managers named, by id, in one query."""
     wanted = {each for each in ids if each is not None}
@@ -301,7 +291,7 @@ def send_alerts(session: Session, *, settings: Settings) -> int:
                 wanted.append(
                     (case_id, reference, manager_id, end_date, option, key, months, escalated)
                 )
-    present = keys_present(session, (f"{item[1]}:{item[5]}" for item in wanted))
+    present = outbox.present_keys(session, full_keys=(f"{item[1]}:{item[5]}" for item in wanted))
     due = [item for item in wanted if f"{item[1]}:{item[5]}" not in present]
     if not due:
         return 0

@@ -172,18 +172,21 @@ def enqueue_mail(
     return mail
 
 
-def queued_keys(session: Session, *, keys: Iterable[tuple[Case, str]]) -> set[tuple[int, str]]:
-    """Which of these (case, key) mails are already queued, in a few reads however many: a
-    daily sweep asks once for all its candidates instead of once per contract."""
-    wanted = {f"{case.reference}:{key}": (case.id or 0, key) for case, key in keys}
-    found: set[tuple[int, str]] = set()
-    names = list(wanted)
+def present_keys(session: Session, *, full_keys: Iterable[str]) -> set[str]:
+    """Which of these mail keys ('<reference>:<key>') are in the outbox already, in a few reads
+    however many: a daily sweep asks once for all its candidates instead of once per contract."""
+    names = list(full_keys)
+    found: set[str] = set()
     for start in range(0, len(names), KEY_BATCH):
         batch = names[start : start + KEY_BATCH]
-        found.update(
-            wanted[k] for k in session.exec(select(Mail.key).where(col(Mail.key).in_(batch)))
-        )
+        found.update(session.exec(select(Mail.key).where(col(Mail.key).in_(batch))))
     return found
+
+
+def queued_keys(session: Session, *, keys: Iterable[tuple[Case, str]]) -> set[tuple[int, str]]:
+    """Which of these (case, key) mails are already queued, as (case id, key)."""
+    wanted = {f"{case.reference}:{key}": (case.id or 0, key) for case, key in keys}
+    return {wanted[name] for name in present_keys(session, full_keys=wanted)}
 
 
 def retry_failed_mail(session: Session) -> list[Mail]:

@@ -17,7 +17,7 @@ from lifecycle.models import Case, Contract, User
 from lifecycle.rules import Role, Route
 from lifecycle.schemas import ExitIn, TerminationIn, TerminationNoticeIn
 from lifecycle.services import audit, monitoring, outbox, users
-from lifecycle.services.expiry import cases_by_id, keys_present, live_contract, managers_by_id
+from lifecycle.services.expiry import cases_by_id, live_contract, managers_by_id
 from lifecycle.services.signing import get_contract
 from lifecycle.settings import Settings
 from notifications import Notification
@@ -157,7 +157,7 @@ def remind_notices(session: Session, *, settings: Settings) -> int:
             wanted.append(
                 (case_id, reference, manager_id, ended_on, f"termination-notice:{ended_on}:{part}")
             )
-    present = keys_present(session, (f"{item[1]}:{item[4]}" for item in wanted))
+    present = outbox.present_keys(session, full_keys=(f"{item[1]}:{item[4]}" for item in wanted))
     due = [item for item in wanted if f"{item[1]}:{item[4]}" not in present]
     if not due:
         return 0
