@@ -83,14 +83,17 @@ def state(session: Session, *, case: Case, settings: Settings) -> ExpiryState:
         raise Conflict(f"case {case.reference} has no contract recorded")
     decided = decision_for(session, case_id=case.id, end_date=contract.end_date)
     leads = settings.expiry_lead_months
+    alerts = lead_dates(contract.end_date, leads)
     return ExpiryState(
         end_date=contract.end_date,
         extension_until=contract.extension_until,
-        alerts=lead_dates(contract.end_date, leads),
+        alerts=alerts,
         escalates_on=months_before(contract.end_date, min(leads)),
+        # Asked for from the first alert on (a decision may be recorded earlier all the same).
         decision_needed=decided is None
         and case.stage == Stage.MONITORING.value
-        and case.status != Status.CLOSED.value,
+        and case.status != Status.CLOSED.value
+        and min(on for _, on in alerts) <= clock.today(),
         decision=decided,
     )
 

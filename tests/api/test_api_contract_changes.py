@@ -337,7 +337,10 @@ def test_expiry_extends_within_the_option_and_a_second_decision_is_refused(
         {"months": 6, "on": "2027-02-28"},
         {"months": 3, "on": "2027-05-31"},
     ]
-    assert shown.json()["decision_needed"] is True
+    assert shown.json()["decision_needed"] is True  # the 9-month alert has come
+    later = live_contract(engine, requester, manager, end_date=date(2027, 9, 2), number=2)
+    early = client.get(f"/cases/{later}/expiry", headers=helpers.auth(requester_token)).json()
+    assert early["decision_needed"] is False  # not asked for before its first alert
 
     decide = f"/cases/{case_id}/expiry/decision"
     extend = {"decision": "extend", "new_end_date": "2028-08-31"}
