@@ -4,6 +4,8 @@ contract and its register entry change, the history keeping the values before an
 Approvals are rows of their own, not the case's stage gates: deciding one never moves the
 case through its stages (a stage gate's approval advances the case; a variation's must not)."""
 
+from collections import defaultdict
+
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -175,15 +177,24 @@ def deciders(session: Session, *, case: Case, variation: Variation, role: Role) 
     """Who may give this approval: holders of the role but the proposer, the requester and
     whoever gave another approval of it."""
     gave = {
-        row.decided_by
+        (row.role, row.decided_by)
         for row in approvals(session, variation_id=variation.id or 0)
-        if row.decided_by is not None and row.role != role.value
+        if row.decided_by is not None
     }
-    return [
-        person
-        for person in users.with_role(session, role=role)
-        if person.id not in (variation.proposed_by, case.requester_id) and person.id not in gave
-    ]
+    return _eligible(users.with_role(session, role=role), case, variation, role, gave)
+
+
+def _eligible(
+    holders: list[User],
+    case: Case,
+    variation: Variation,
+    role: Role,
+    gave: set[tuple[str, int]],
+) -> list[User]:
+    """The role's holders who may give this approval, given who gave which approvals of it."""
+    other = {person for given_role, person in gave if given_role != role.value}
+    barred = {variation.proposed_by, case.requester_id} | other
+    return [person for person in holders if person.id not in barred]
 
 
 def get(session: Session, *, case: Case, variation_id: int) -> Variation:
@@ -364,18 +375,39 @@ def remind_overdue(session: Session, *, settings: Settings) -> int:
     ).all()
     if not rows:
         return 0
+    # Everything the reminders need, read once for all of them: the role holders, the
+    # approvals already given, and the mail already queued.
     admins = users.with_role(session, role=Role.ADMIN)
+    holders = {
+        role: users.with_role(session, role=role) for role in {Role(a.role) for a, _, _ in rows}
+    }
+    gave: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for given in session.exec(
+        select(VariationApproval).where(
+            col(VariationApproval.variation_id).in_({variation.id for _, variation, _ in rows}),
+            col(VariationApproval.decided_by).is_not(None),
+        )
+    ):
+        assert given.decided_by is not None
+        gave[given.variation_id].add((given.role, given.decided_by))
+    kinds = ("reminder", "escalation")
+    queued = outbox.present_keys(
+        session,
+        full_keys=[
+            f"{case.reference}:variation:{variation.id}:{approval.role}:{kind}"
+            for approval, variation, case in rows
+            for kind in kinds
+        ],
+    )
     added = 0
     for approval, variation, case in rows:
-        people = deciders(session, case=case, variation=variation, role=Role(approval.role))
+        role = Role(approval.role)
+        people = _eligible(holders[role], case, variation, role, gave[variation.id or 0])
         late = today > add_working_days(approval.due_on, settings.gate_escalation_working_days)
-        for key, to in (
-            (f"variation:{variation.id}:{approval.role}:reminder", people),
-            (
-                f"variation:{variation.id}:{approval.role}:escalation",
-                people + admins if late else [],
-            ),
-        ):
+        for kind, to in (("reminder", people), ("escalation", people + admins if late else [])):
+            key = f"variation:{variation.id}:{approval.role}:{kind}"
+            if f"{case.reference}:{key}" in queued:
+                continue
             if outbox.enqueue_mail(
                 session,
                 key=key,
