@@ -1,10 +1,11 @@
 """OCDS 1.1 releases from a case, one per event the standard names: planning, tender, award,
-contract, the published register entry (contractUpdate), each review (implementation) and the
-contract's end (contractTermination). Pure: plain values in, JSON-ready dicts out.
+contract, the published register entry (contractUpdate), each review and KPI assessment
+(implementation), each change to the live contract (contractAmendment) and the contract's end
+(contractTermination). Pure: plain values in, JSON-ready dicts out.
 
-A release shows the case as it stood at its event (bids, documents and reviews of that moment),
-so rebuilding it later gives the same release. Later kinds of event (KPI assessments, contract
-changes) plug in as an entry in EVENT_ACTIONS and one in SECTIONS."""
+A release shows the case as it stood at its event (bids, documents and reviews of that moment;
+the contract's value and end date with every later change undone), so rebuilding it later gives
+the same release. A new kind of event plugs in as an entry in EVENT_ACTIONS and one in SECTIONS."""
 
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -46,7 +47,14 @@ class EventKind(StrEnum):
     CONTRACT = "contract"
     REGISTER = "contractUpdate"
     REVIEW = "implementation"
+    # A KPI assessment is tagged implementation too (see TAGS); its own value keeps it apart.
+    ASSESSMENT = "kpiAssessment"
+    AMENDMENT = "contractAmendment"
     TERMINATION = "contractTermination"
+
+
+# Kinds whose releaseTag is not their value.
+TAGS = {EventKind.ASSESSMENT: "implementation"}
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,33 @@ class ReviewFacts:
 
 
 @dataclass(frozen=True)
+class AssessmentFacts:
+    """A KPI assessment of a period (s.71), keyed by its audit event."""
+
+    id: int
+    period_end: date
+    ratings: tuple[str, ...]  # the codes of the Procurement Act ratings, one per KPI
+    lines: tuple[str, ...]  # "KPI name: rating"
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeFacts:
+    """A change applied to the live contract (an approved variation or an extension), as its
+    audit event recorded it, keyed by that event; None where it did not change that field."""
+
+    id: int
+    at: datetime
+    variation: int | None  # the variation's number; None for an extension
+    rationale: str
+    description: str
+    value_before_pence: int | None
+    value_after_pence: int | None
+    end_before: date | None
+    end_after: date | None
+
+
+@dataclass(frozen=True)
 class ContractFacts:
     """The signed contract."""
 
@@ -156,6 +191,8 @@ class CaseFacts:
     contract: ContractFacts | None = None
     register: RegisterFacts | None = None
     events: tuple[Event, ...] = field(default=())
+    assessments: tuple[AssessmentFacts, ...] = ()
+    changes: tuple[ChangeFacts, ...] = ()
 
 
 # Audit actions that are release events: (action, the stage entered or None) to the kind.
@@ -169,6 +206,9 @@ EVENT_ACTIONS: dict[tuple[str, str | None], EventKind] = {
     ("stage_entered", Stage.REGISTER_ENTRY.value): EventKind.CONTRACT,
     ("register_published", None): EventKind.REGISTER,
     ("review_submitted", None): EventKind.REVIEW,
+    ("kpis_assessed", None): EventKind.ASSESSMENT,
+    ("variation_applied", None): EventKind.AMENDMENT,
+    ("contract_extended", None): EventKind.AMENDMENT,
     ("exit_started", None): EventKind.TERMINATION,
 }
 
@@ -181,6 +221,8 @@ def event_of(
     if kind is None:
         return None
     ref = detail.get("review_id") if kind is EventKind.REVIEW else None
+    if kind in (EventKind.ASSESSMENT, EventKind.AMENDMENT):
+        ref = event_id  # their facts are read from the event itself
     return Event(id=event_id, at=at, kind=kind, ref=ref if isinstance(ref, int) else None)
 
 
@@ -363,7 +405,11 @@ def _contract(case: CaseFacts, event: Event) -> Json:
     if facts is not None:
         started = facts.start_date <= event.at.date()
         contract["status"] = "active" if started else "pending"
-        contract["period"] = {"startDate": day(facts.start_date), "endDate": day(facts.end_date)}
+        _, end = as_at(case, event, None, facts.end_date)
+        contract["period"] = {
+            "startDate": day(facts.start_date),
+            "endDate": day(end or facts.end_date),
+        }
         if facts.signed_on is not None:
             contract["dateSigned"] = day(facts.signed_on)
     if winner is not None:
@@ -378,14 +424,99 @@ def _register(case: CaseFacts, event: Event) -> Json:
     contract = _contract_base(case)
     entry = case.register
     if entry is not None:
-        contract["value"] = money(entry.value_pence)
-        if entry.start_date and entry.end_date:
-            contract["period"] = {
-                "startDate": day(entry.start_date),
-                "endDate": day(entry.end_date),
-            }
+        value, end = as_at(case, event, entry.value_pence, entry.end_date)
+        if value is not None:
+            contract["value"] = money(value)
+        if entry.start_date and end:
+            contract["period"] = {"startDate": day(entry.start_date), "endDate": day(end)}
     if found := documents(case, event.at, "contract"):
         contract["documents"] = found
+    return {"contracts": [contract]}
+
+
+def _after(case: CaseFacts, event: Event) -> list[ChangeFacts]:
+    """The changes applied after the event, latest first."""
+    later = [c for c in case.changes if (c.at, c.id) > (event.at, event.id)]
+    return sorted(later, key=lambda c: (c.at, c.id), reverse=True)
+
+
+def undo(
+    value: int | None, end: date | None, later: Iterable[ChangeFacts]
+) -> tuple[int | None, date | None]:
+    """A value and end date as they stood before the given changes (latest first): each undone
+    in turn, so the earliest's before-values are what remain."""
+    for change in later:
+        if change.value_before_pence is not None:
+            value = change.value_before_pence
+        if change.end_before is not None:
+            end = change.end_before
+    return value, end
+
+
+def as_at(
+    case: CaseFacts, event: Event, value: int | None, end: date | None
+) -> tuple[int | None, date | None]:
+    """The contract's value and end date at the event, from today's: later changes undone."""
+    return undo(value, end, _after(case, event))
+
+
+def _release_id(case: CaseFacts, event: Event) -> str:
+    """A release's id."""
+    return f"{case.ocid}-{event.id}"
+
+
+def _amendment(case: CaseFacts, change: ChangeFacts) -> Json:
+    """One change as an OCDS Amendment; amendsReleaseID names the release just before it,
+    which shows the value and end date as they were."""
+    own = Event(id=change.id, at=change.at, kind=EventKind.AMENDMENT)
+    before = [e for e in case.events if (e.at, e.id) < (own.at, own.id)]
+    amendment: Json = {
+        "id": f"{case.ocid}-amendment-{change.id}",
+        "date": timestamp(change.at),
+        "rationale": change.rationale,
+        "description": change.description,
+        "releaseID": _release_id(case, own),
+    }
+    if before:
+        amendment["amendsReleaseID"] = _release_id(case, max(before, key=lambda e: (e.at, e.id)))
+    return amendment
+
+
+def change_description(what: str, change: ChangeFacts) -> str:
+    """What changed, with the value and end date before and after."""
+    parts = [what.strip().rstrip(".")] if what.strip() else []
+    before, after = change.value_before_pence, change.value_after_pence
+    if before is not None and after is not None and before != after:
+        parts.append(f"value £{pounds(before):,.2f} to £{pounds(after):,.2f}")
+    if change.end_before and change.end_after and change.end_before != change.end_after:
+        parts.append(f"end date {change.end_before} to {change.end_after}")
+    return "; ".join(parts) + "." if parts else "Contract changed."
+
+
+def _amended(case: CaseFacts, event: Event) -> Json:
+    """A change to the live contract: its value and period after the change, and the
+    amendments made by then."""
+    contract = _contract_base(case)
+    entry, facts = case.register, case.contract
+    value, end = as_at(
+        case,
+        event,
+        entry.value_pence if entry else None,
+        entry.end_date if entry and entry.end_date else (facts.end_date if facts else None),
+    )
+    start = (
+        entry.start_date if entry and entry.start_date else (facts.start_date if facts else None)
+    )
+    if value is not None:
+        contract["value"] = money(value)
+    if start and end:
+        contract["period"] = {"startDate": day(start), "endDate": day(end)}
+    made = sorted(
+        (c for c in case.changes if (c.at, c.id) <= (event.at, event.id)),
+        key=lambda c: (c.at, c.id),
+    )
+    if made:
+        contract["amendments"] = [_amendment(case, c) for c in made]
     return {"contracts": [contract]}
 
 
@@ -412,6 +543,36 @@ def _review(case: CaseFacts, event: Event) -> Json:
     return {"contracts": [contract]}
 
 
+# An assessment's milestone status: met when every KPI is rated good, not met when any is
+# inadequate, else partly met.
+def _assessment_status(ratings: Sequence[str]) -> str:
+    """The milestoneStatus code of an assessment's ratings."""
+    if ratings and all(r == "good" for r in ratings):
+        return "met"
+    return "notMet" if "inadequate" in ratings else "partiallyMet"
+
+
+def _assessed(case: CaseFacts, event: Event) -> Json:
+    """A KPI assessment, as an assessment milestone of the implementation."""
+    contract = _contract_base(case)
+    implementation: Json = {}
+    found = next((a for a in case.assessments if a.id == event.ref), None)
+    if found is not None:
+        milestone: Json = {
+            "id": f"kpi-assessment-{found.id}",
+            "title": f"KPI assessment to {found.period_end}",
+            "type": "assessment",
+            "status": _assessment_status(found.ratings),
+            "dueDate": day(found.period_end),
+            "dateMet": timestamp(found.at),
+        }
+        if found.lines:
+            milestone["description"] = "; ".join(found.lines)
+        implementation["milestones"] = [milestone]
+    contract["implementation"] = implementation
+    return {"contracts": [contract]}
+
+
 def _termination(case: CaseFacts, event: Event) -> Json:
     """The contract ended (expired, terminated or not renewed): status terminated, and the
     period's end the day it ended."""
@@ -434,6 +595,8 @@ SECTIONS: dict[EventKind, Callable[[CaseFacts, Event], Json]] = {
     EventKind.CONTRACT: _contract,
     EventKind.REGISTER: _register,
     EventKind.REVIEW: _review,
+    EventKind.ASSESSMENT: _assessed,
+    EventKind.AMENDMENT: _amended,
     EventKind.TERMINATION: _termination,
 }
 
@@ -465,14 +628,14 @@ def tag(case: CaseFacts, event: Event) -> str:
     standstill before it is the award itself."""
     if event.kind is EventKind.AWARD_IN_FORCE and not needs_standstill(case.route):
         return EventKind.AWARD.value
-    return event.kind.value
+    return TAGS.get(event.kind, event.kind.value)
 
 
 def release(case: CaseFacts, buyer: Buyer, event: Event) -> Json:
     """The release for one event of the case."""
     body: Json = {
         "ocid": case.ocid,
-        "id": f"{case.ocid}-{event.id}",
+        "id": _release_id(case, event),
         "date": timestamp(event.at),
         "tag": [tag(case, event)],
         "initiationType": "tender",

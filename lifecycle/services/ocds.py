@@ -3,7 +3,8 @@ its audit history. Public only for cases whose register entry is published (or e
 of a case shows before then."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +14,17 @@ from sqlmodel import Session, col, select
 from lifecycle import ocds
 from lifecycle.calendar import start_of_day
 from lifecycle.errors import NotFound
-from lifecycle.models import AuditEvent, Bid, Case, Contract, Document, RegisterEntry, Review
+from lifecycle.models import (
+    AuditEvent,
+    Bid,
+    Case,
+    Contract,
+    Document,
+    Kpi,
+    RegisterEntry,
+    Review,
+    Variation,
+)
 from lifecycle.ocds_record import Publisher, record, record_package, release_package
 from lifecycle.rules import Route
 from lifecycle.services.register import PUBLIC_STATUSES
@@ -104,20 +115,98 @@ def case_facts(
             .order_by(col(AuditEvent.id))
         )
     )
+    variations = {
+        (v.case_id, v.number): v
+        for v in session.exec(select(Variation).where(col(Variation.case_id).in_(case_ids)))
+    }
+    kpi_names = {
+        k.id: k.name for k in session.exec(select(Kpi).where(col(Kpi.case_id).in_(case_ids)))
+    }
     found: dict[int, ocds.CaseFacts] = {}
     for case in cases:
         assert case.id is not None
-        found[case.id] = _facts(
-            case,
-            bids[case.id],
-            docs[case.id],
-            reviews[case.id],
-            contracts.get(case.id),
-            entries.get(case.id),
-            events[case.id],
-            public_only,
+        found[case.id] = replace(
+            _facts(
+                case,
+                bids[case.id],
+                docs[case.id],
+                reviews[case.id],
+                contracts.get(case.id),
+                entries.get(case.id),
+                events[case.id],
+                public_only,
+            ),
+            assessments=tuple(_assessments(events[case.id], kpi_names)),
+            changes=tuple(changes_of(events[case.id], variations)),
         )
     return found
+
+
+# The audit actions of a change applied to a live contract.
+CHANGE_ACTIONS = ("variation_applied", "contract_extended")
+# The rationale of an extension: the option to extend is a term of the contract.
+EXTENSION_RATIONALE = "The contract's option to extend its term was exercised."
+
+
+def _day(text: Any) -> date | None:
+    """A date the audit detail holds as ISO text, if any."""
+    return date.fromisoformat(text) if isinstance(text, str) and text else None
+
+
+def _pence(value: Any) -> int | None:
+    """A sum of pence the audit detail holds, if any."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def changes_of(
+    rows: Iterable[AuditEvent], variations: dict[tuple[int, int], Variation]
+) -> Iterator[ocds.ChangeFacts]:
+    """The changes applied to contracts, from their audit events (variation_applied keeps the
+    value and end date before and after, contract_extended the end date)."""
+    for row in rows:
+        if row.action not in CHANGE_ACTIONS:
+            continue
+        detail = row.detail or {}
+        number = detail.get("variation") if row.action == "variation_applied" else None
+        found = variations.get((row.case_id or 0, number)) if isinstance(number, int) else None
+        change = ocds.ChangeFacts(
+            id=row.id or 0,
+            at=row.at,
+            variation=number if isinstance(number, int) else None,
+            rationale=found.why if found else EXTENSION_RATIONALE,
+            description="",
+            value_before_pence=_pence(detail.get("value_before_pence")),
+            value_after_pence=_pence(detail.get("value_after_pence")),
+            end_before=_day(detail.get("end_date_before")),
+            end_after=_day(detail.get("end_date_after")),
+        )
+        what = found.what if found else "Contract extended"
+        yield replace(change, description=ocds.change_description(what, change))
+
+
+def _assessments(
+    rows: Iterable[AuditEvent], kpi_names: dict[int | None, str]
+) -> Iterator[ocds.AssessmentFacts]:
+    """The KPI assessments, from their audit events (the rating of each KPI by its id)."""
+    for row in rows:
+        if row.action != "kpis_assessed":
+            continue
+        detail = row.detail or {}
+        ratings = detail.get("ratings") or {}
+        end = _day(detail.get("period_end"))
+        if end is None or not isinstance(ratings, dict):
+            continue
+        ordered = sorted(ratings.items(), key=lambda pair: int(pair[0]))
+        yield ocds.AssessmentFacts(
+            id=row.id or 0,
+            period_end=end,
+            ratings=tuple(str(rating) for _, rating in ordered),
+            lines=tuple(
+                f"{kpi_names.get(int(kpi), f'KPI {kpi}')}: {str(rating).replace('_', ' ')}"
+                for kpi, rating in ordered
+            ),
+            at=row.at,
+        )
 
 
 def _facts(

@@ -7,7 +7,8 @@ import csv
 import hashlib
 import io
 import json
-from datetime import timedelta
+from collections import defaultdict
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,11 +17,12 @@ from sqlmodel import Session, col, select
 from lifecycle import clock, ocds
 from lifecycle.calendar import start_of_day
 from lifecycle.errors import Conflict, Invalid, NotFound
-from lifecycle.models import RegisterEntry, RegisterQuarter
+from lifecycle.models import AuditEvent, RegisterEntry, RegisterQuarter
 from lifecycle.ocds_record import release_package
 from lifecycle.quarters import Quarter, changes, parse_quarter, status_at
 from lifecycle.services import audit
 from lifecycle.services import ocds as ocds_service
+from lifecycle.services.ocds import CHANGE_ACTIONS
 from lifecycle.services.register import CSV_COLUMNS, PUBLIC_STATUSES, csv_header, csv_lines
 from lifecycle.settings import Settings
 
@@ -40,7 +42,7 @@ def _sha256(text: str) -> str:
 
 def _frozen_rows(session: Session, quarter: Quarter) -> list[tuple[int, Any]]:
     """The entries on the register at the quarter's end, by reference: published by then, each
-    ended only if it had ended by then."""
+    ended only if it had ended by then, its value and end date with later changes undone."""
     end = start_of_day(quarter.last_day + timedelta(days=1))
     entries = session.exec(
         select(RegisterEntry)
@@ -50,13 +52,38 @@ def _frozen_rows(session: Session, quarter: Quarter) -> list[tuple[int, Any]]:
         )
         .order_by(col(RegisterEntry.reference), col(RegisterEntry.id))
     ).all()
+    later = _changes_since(session, end, [entry.case_id for entry in entries])
     rows = []
     for entry in entries:
         values = {name: getattr(entry, name) for _, name in CSV_COLUMNS}
+        value, end_date = ocds.undo(entry.value_pence, entry.end_date, later[entry.case_id])
+        values.update(value_pence=value, end_date=end_date)
         ended = entry.ended_on if status_at(entry.ended_on, quarter.last_day) == "ended" else None
         values.update(status=status_at(entry.ended_on, quarter.last_day), ended_on=ended)
         rows.append((entry.case_id, SimpleNamespace(**values)))
     return rows
+
+
+def _changes_since(
+    session: Session, moment: datetime, case_ids: list[int]
+) -> dict[int, list[ocds.ChangeFacts]]:
+    """The changes applied to these cases' contracts at or after the moment, latest first, by
+    case (one query): undone, they give the register as it stood before."""
+    rows: dict[int, list[AuditEvent]] = defaultdict(list)
+    for row in session.exec(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.case_id).in_(case_ids),
+            col(AuditEvent.action).in_(CHANGE_ACTIONS),
+            col(AuditEvent.at) >= moment,
+        )
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    ):
+        rows[row.case_id or 0].append(row)
+    found: dict[int, list[ocds.ChangeFacts]] = defaultdict(list)
+    for case_id, own in rows.items():
+        found[case_id] = list(ocds_service.changes_of(own, {}))
+    return found
 
 
 def build(session: Session, *, quarter: Quarter, settings: Settings) -> tuple[str, str, int]:

@@ -222,7 +222,8 @@ def test_codelists_match_the_standard() -> None:
     assert document_types() == frozenset(codelist(SCHEMAS, "documentType.csv"))
     assert set(ocds.METHOD.values()) <= set(codelist(SCHEMAS, "method.csv"))
     assert set(ocds.RAG_STATUS.values()) <= set(codelist(SCHEMAS, "milestoneStatus.csv"))
-    assert {k.value for k in ocds.EventKind} <= set(codelist(SCHEMAS, "releaseTag.csv"))
+    tags = {ocds.TAGS.get(k, k.value) for k in ocds.EventKind}
+    assert tags <= set(codelist(SCHEMAS, "releaseTag.csv"))
 
 
 TIMES = st.integers(min_value=0, max_value=400).map(at)
@@ -231,7 +232,7 @@ TIMES = st.integers(min_value=0, max_value=400).map(at)
 @st.composite
 def lifecycles(draw: st.DrawFn) -> ocds.CaseFacts:
     """A case of any route and category taken as far along its stage path as the rules allow,
-    with any bids, documents and reviews."""
+    with any bids, documents, reviews, KPI assessments and changes to the contract."""
     category = draw(st.sampled_from(list(Category)))
     route = draw(st.sampled_from(list(Route)))
     contract = draw(st.booleans()) or route is not Route.LOW_VALUE
@@ -289,9 +290,41 @@ def lifecycles(draw: st.DrawFn) -> ocds.CaseFacts:
         events += [
             ocds.Event(100 + r.id, r.submitted_at, ocds.EventKind.REVIEW, ref=r.id) for r in reviews
         ]
+    start = draw(st.dates(date(2020, 1, 1), date(2030, 1, 1)))
+    changes: list[ocds.ChangeFacts] = []
+    assessments: list[ocds.AssessmentFacts] = []
+    if Stage.MONITORING in reached:
+        # Changes to the live contract (a variation changes the value, an extension only the
+        # end date) and KPI assessments, each its own release.
+        for n in range(draw(st.integers(0, 3))):
+            varied = draw(st.booleans())
+            before, after = draw(st.integers(0, 10**13)), draw(st.integers(0, 10**13))
+            ends = sorted(draw(st.lists(st.dates(start, date(2035, 1, 1)), min_size=2, max_size=2)))
+            changes.append(
+                ocds.ChangeFacts(
+                    300 + n,
+                    draw(TIMES),
+                    n + 1 if varied else None,
+                    draw(st.text(max_size=30)),
+                    draw(st.text(max_size=30)),
+                    before if varied else None,
+                    after if varied else None,
+                    ends[0],
+                    ends[1],
+                )
+            )
+        ratings = st.sampled_from(
+            ["good", "approaching_target", "requires_improvement", "inadequate"]
+        )
+        for n in range(draw(st.integers(0, 2))):
+            rated = tuple(draw(st.lists(ratings, min_size=1, max_size=3)))
+            assessments.append(
+                ocds.AssessmentFacts(400 + n, date(2026, 3, 31), rated, rated, draw(TIMES))
+            )
+        events += [ocds.Event(c.id, c.at, ocds.EventKind.AMENDMENT, ref=c.id) for c in changes]
+        events += [ocds.Event(a.id, a.at, ocds.EventKind.ASSESSMENT, ref=a.id) for a in assessments]
     if Stage.EXIT in reached:
         events.append(ocds.Event(200, draw(TIMES), ocds.EventKind.TERMINATION))
-    start = draw(st.dates(date(2020, 1, 1), date(2030, 1, 1)))
     ended = draw(st.one_of(st.none(), st.dates(start, date(2031, 1, 1))))
     return ocds.CaseFacts(
         ocid=f"ocds-procure-PR-2026-{draw(st.integers(1, 9999)):04d}",
@@ -322,6 +355,8 @@ def lifecycles(draw: st.DrawFn) -> ocds.CaseFacts:
         if Stage.MONITORING in reached
         else None,
         events=tuple(events),
+        assessments=tuple(assessments),
+        changes=tuple(changes),
     )
 
 
