@@ -2,7 +2,7 @@
 escalates it at the last lead time, and reminds a termination notice, each once however often
 it runs."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from flows.sweeps import monitoring_sweep
+from lifecycle import clock
 from lifecycle.db import transaction
 from lifecycle.models import Contract, Mail
 from lifecycle.settings import Settings
@@ -24,10 +25,11 @@ def test_monitoring_sweep_sends_expiry_alerts_and_notice_reminders_once(
     requester, _ = make_user("requester")
     manager, _ = make_user("contract_manager")
     buyer, _ = make_user("procurement")
-    today = date.today()
+    today = clock.today()
     # Two months to run: the 3-month alert is due, and with no decision it is escalated.
     live_contract(product_database, requester, manager, number=1, end_date=today + timedelta(60))
-    ended = live_contract(product_database, requester, manager, number=2)
+    # Ended yesterday, procured under the Act's full regime: its termination notice is due.
+    ended = live_contract(product_database, requester, manager, number=2, route="above_threshold")
     with transaction(product_database) as session:
         contract = session.exec(select(Contract).where(Contract.case_id == ended)).one()
         contract.ended_on, contract.exit_reason = today - timedelta(days=1), "terminated"
