@@ -544,6 +544,8 @@ class NoticeView(View):
     required: bool
     why: str
     due_by: date | None
+    # The day the duty to publish it arose (None: not yet; its due date is then the expected one).
+    arises_on: date | None
     status: str
     published_on: date | None
     identifier: str | None

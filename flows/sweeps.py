@@ -1,7 +1,7 @@
 """Scheduled flows: the records check (the audit history and the document repository, and the
-daily anchor), the monitoring sweep (reviews due, overdue, unsigned starts, training needs, the
-month's assurance snapshot, expired sign-in records) and the SLA sweep (gates past their due
-date).
+daily anchor), the monitoring sweep (reviews due, overdue, unsigned starts, Procurement Act
+notices due, training needs, the month's assurance snapshot, expired sign-in records) and the
+SLA sweep (gates past their due date).
 Mail keys make each reminder go once; the snapshot is one row per month and measure, updated
 in place."""
 
@@ -19,6 +19,7 @@ from lifecycle.services import (
     expiry,
     gates,
     monitoring,
+    notice_reminders,
     termination,
     training,
     variations,
@@ -54,6 +55,14 @@ def remind_termination_notices() -> int:
     """Termination notices (s.80) not yet recorded as published: each reminder once."""
     with transaction() as session:
         return termination.remind_notices(session, settings=get_settings())
+
+
+@task(retries=3, retry_delay_seconds=2)
+def remind_notices() -> int:
+    """Procurement Act notices not yet published (UK4 to UK10): each reminder once, and
+    escalated once long overdue."""
+    with transaction() as session:
+        return notice_reminders.remind_due_notices(session, settings=get_settings())
 
 
 @task(retries=3, retry_delay_seconds=2)
@@ -130,6 +139,7 @@ async def monitoring_sweep() -> dict[str, int]:
     result["assessment_reminders"] = remind_assessments()
     result["expiry_alerts"] = check_expiry()
     result["termination_notice_reminders"] = remind_termination_notices()
+    result["notice_reminders"] = remind_notices()
     result["training_needs_open"] = check_training()
     result["assurance_measures"] = record_assurance()
     result["sign_in_records_removed"] = purge_sign_ins()

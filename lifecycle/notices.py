@@ -11,12 +11,14 @@ within 30 days of the contract ending. For a regulated below-threshold contract 
 over) that it advertises: the below-threshold tender notice UK4 (s.86) and the contract details
 notice UK7 (s.87, within 30 days). Below £30,000, none."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from lifecycle.calendar import add_working_days
 from lifecycle.expiry import notice_due_on
-from lifecycle.rules import Route
+from lifecycle.rules import Role, Route
 
 
 class NoticeType(StrEnum):
@@ -75,6 +77,9 @@ class NoticeDue:
     required: bool
     due_by: date | None
     why: str
+    # The day the duty to publish arose (the tender opened, the contract was entered into, the
+    # assessment was made, ...): reminders start then. None while it has not arisen.
+    arises_on: date | None = None
 
 
 def _after(day: date | None, days: int) -> date | None:
@@ -97,6 +102,7 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             True,
             facts.procurement_opened_on,
             "s.21: published when the procurement invites tenders",
+            facts.procurement_opened_on,
         ),
         NoticeDue(
             "UK6",
@@ -104,6 +110,7 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             True,
             facts.award_approved_on,
             "s.50: published before the contract is entered into; starts the standstill",
+            facts.award_approved_on,
         ),
         NoticeDue(
             "UK7",
@@ -111,10 +118,12 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             True,
             _after(facts.contract_entered_on, details_days),
             f"s.53: within {details_days} days of entering the contract",
+            facts.contract_entered_on,
         ),
     ]
     if facts.value_pence > facts.kpi_threshold_pence:
-        # One for each assessment; before the first, the one it is due by (12 months in).
+        # One for each assessment; before the first, the one it is due by (12 months in),
+        # whose duty has not yet arisen.
         assessed = facts.assessments or (_after(facts.contract_start, 365),)
         found += [
             NoticeDue(
@@ -123,6 +132,7 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
                 True,
                 _after(day, 30),
                 "s.71: within 30 days of each assessment of a contract over £5 million",
+                day if facts.assessments else None,
             )
             for n, day in enumerate(assessed, start=1)
         ]
@@ -135,6 +145,7 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             True,
             day,
             "s.75: published before the change takes effect",
+            day,
         )
         for n, day in enumerate(facts.changes, start=1)
     ]
@@ -150,6 +161,7 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             if facts.ended_on
             else None,
             f"s.80: within {facts.termination_notice_days} days of the contract ending",
+            facts.ended_on,
         )
     )
     return found
@@ -168,6 +180,7 @@ def notices(facts: NoticeFacts) -> list[NoticeDue]:
                 True,
                 facts.procurement_opened_on,
                 "s.86: a regulated below-threshold contract that is advertised",
+                facts.procurement_opened_on,
             ),
             NoticeDue(
                 "UK7",
@@ -175,6 +188,7 @@ def notices(facts: NoticeFacts) -> list[NoticeDue]:
                 True,
                 _after(facts.contract_entered_on, 30),
                 "s.87: within 30 days of entering a regulated below-threshold contract",
+                facts.contract_entered_on,
             ),
             *(_not_required(kind, "only for contracts at or over the threshold") for kind in later),
         ]
@@ -182,6 +196,19 @@ def notices(facts: NoticeFacts) -> list[NoticeDue]:
         _not_required(kind, "no notice for contracts under £30,000")
         for kind in (NoticeType.UK4, NoticeType.UK7, *later)
     ]
+
+
+def manage_refusal(roles: Iterable[Role]) -> str:
+    """Why this person may not mark notices ready or record them published, or '' when they
+    may: that is the procurement team's."""
+    if Role.PROCUREMENT not in set(roles):
+        return "only the procurement role manages Procurement Act notices"
+    return ""
+
+
+def publishes_notices(route: Route) -> bool:
+    """Whether a case on this route owes any notice at all (quotes and low value: none)."""
+    return route in (Route.ABOVE_THRESHOLD, Route.BELOW_THRESHOLD)
 
 
 def ready_refusal(notice: NoticeDue | None, status: NoticeStatus, missing: list[str]) -> str:
@@ -217,3 +244,24 @@ def publication_date_problem(
     if kind is NoticeType.UK6 and award_notice_on and published_on != award_notice_on:
         return f"the award notice was recorded as published on {award_notice_on}"
     return ""
+
+
+def deadline_reminder(
+    notice: NoticeDue, today: date, before: Iterable[int], escalation_working_days: int
+) -> str | None:
+    """Which reminder of an unpublished notice is due today, as a key part, as for a gate:
+    'due' once its duty arises, 'Nd' when N days or fewer are left, 'overdue' after its last
+    day, 'escalated' once it is `escalation_working_days` working days overdue; None while
+    there is nothing to remind (not needed, not arisen, or no deadline known)."""
+    if not notice.required or notice.arises_on is None or notice.due_by is None:
+        return None
+    if today < notice.arises_on:
+        return None
+    if today > add_working_days(notice.due_by, escalation_working_days):
+        return "escalated"
+    if today > notice.due_by:
+        return "overdue"
+    left = (notice.due_by - today).days
+    near = [n for n in before if left <= n]
+    # The day it arises says so first, even when that is its last day (UK6, UK10).
+    return f"{min(near)}d" if near and today > notice.arises_on else "due"

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # s.80); a council may hold itself to fewer. Reminded as these many days or fewer are left.
     termination_notice_days: int = Field(default=30, ge=1, le=30)
     termination_notice_reminder_days: list[int] = Field(default=[7, 1])
+    # Every other Procurement Act notice not yet published is reminded to procurement as its
+    # duty arises, as these many days or fewer are left, and once overdue; it is escalated to
+    # the admins after gate_escalation_working_days, as a gate is.
+    notice_reminder_days: list[int] = Field(default=[7, 1])
 
     max_upload_bytes: int = 20 * 1024 * 1024
     ocid_prefix: str = "ocds-procure"  # replace with the council's registered OCDS prefix

@@ -22,6 +22,7 @@ class Notification(StrEnum):
     GATE_REMINDER = "gate_reminder"
     CONTRACT_EXPIRING = "contract_expiring"
     TERMINATION_NOTICE_DUE = "termination_notice_due"
+    NOTICE_DUE = "notice_due"
     INVITATION = "invitation"
 
 

@@ -2,12 +2,12 @@
 
 Seeds a throwaway database as a council's would stand on an ordinary day: 20,000 contracts in
 monitoring (a tenth of them key contracts, values up to 10 million, end dates over the next
-four years, reviews falling due over the next quarter with a few overdue, 200 managers, most
-of them trained), 200 cases still in signing, and each case's sealed audit history. Then runs
-every task of the monitoring sweep in-process: yesterday's run (untimed), today's, and a rerun
-that must find nothing new, timing each; then the records check's tasks. With `--postgres` it
-also prints the query plan of every distinct statement the contract checks sent, to show they
-use indexes.
+four years, reviews falling due over the next quarter with a few overdue, their contract
+details notices published but for one in 100, 200 managers, most of them trained), 200 cases
+still in signing, and each case's sealed audit history. Then runs every task of the monitoring
+sweep in-process: yesterday's run (untimed), today's, and a rerun that must find nothing new,
+timing each; then the records check's tasks. With `--postgres` it also prints the query plan
+of every distinct statement the contract checks sent, to show they use indexes.
 
 Run it with `scripts/bench-sweep` (add `--postgres` for the local server)."""
 
@@ -32,6 +32,7 @@ CONTRACT_TASKS = (
     "remind_assessments",
     "check_expiry",
     "remind_termination_notices",
+    "remind_notices",
     "check_training",
 )
 WHOLE_SWEEP = (*CONTRACT_TASKS, "record_assurance", "purge_sign_ins")
@@ -45,6 +46,7 @@ def seed(engine: Engine, count: int, today: date) -> None:
         AuditEvent,
         Case,
         Contract,
+        Notice,
         RegisterEntry,
         TrainingRecord,
         User,
@@ -110,7 +112,7 @@ def seed(engine: Engine, count: int, today: date) -> None:
         db.execute(insert(Case), cases)
         case_ids = [row[0] for row in db.execute(text('SELECT id FROM "case" ORDER BY id'))]
         live_ids = case_ids[:count]
-        contracts, entries, events = [], [], []
+        contracts, entries, events, notices = [], [], [], []
         for n, case_id in enumerate(live_ids):
             start = today - timedelta(days=rng.randint(30, 900))
             end = today + timedelta(days=rng.randint(1, 1460))
@@ -129,6 +131,17 @@ def seed(engine: Engine, count: int, today: date) -> None:
                     "recorded_at": now,
                 }
             )
+            if n % 100:  # a contract details notice (s.87) published; one in 100 still owed
+                notices.append(
+                    {
+                        "case_id": case_id,
+                        "key": "UK7",
+                        "status": "published",
+                        "published_on": start,
+                        "identifier": f"{n:06d}-2026",
+                        "updated_at": now,
+                    }
+                )
             entries.append(
                 {
                     "case_id": case_id,
@@ -170,6 +183,7 @@ def seed(engine: Engine, count: int, today: date) -> None:
                 prev = digest
         db.execute(insert(Contract), contracts)
         db.execute(insert(RegisterEntry), entries)
+        db.execute(insert(Notice), notices)
         for first in range(0, len(events), 10_000):
             db.execute(insert(AuditEvent), events[first : first + 10_000])
         if engine.dialect.name == "postgresql":

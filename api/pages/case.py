@@ -11,6 +11,7 @@ from api.pages import (
     case_gates,
     case_kpis,
     case_monitoring,
+    case_notices,
     case_procurement,
 )
 from api.pages.case_view import show
@@ -25,6 +26,7 @@ for forms_router in (
     case_monitoring,
     case_kpis,
     case_ending,
+    case_notices,
 ):
     router.include_router(forms_router.router)
 

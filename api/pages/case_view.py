@@ -13,6 +13,7 @@ from api.pages.forms import FormErrors, date_parts
 from api.pages.web import Page
 from lifecycle import actions, clock
 from lifecycle.actions import Action, CaseState, Person
+from lifecycle.notices import publishes_notices
 from lifecycle.rules import (
     CHANGES_ANSWERED_BY,
     Decision,
@@ -218,6 +219,7 @@ def show(
         values={**defaults(detail), **(typed or {})},
         form=form,
         kpi_rows=range(1, KPI_ROWS + 1),
+        notices_apply=publishes_notices(Route(detail.route)),
         performance=kpis,
         changes=case_changes.panel(page.db, case, page.settings, ending=state.ending, me=me),
         words=case_words,

@@ -2,10 +2,12 @@
 release Find a Tender takes, what it still lacks, and its status as procurement moves it from
 draft to ready to published (with the date and the platform's identifier)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, func, select
 
 from lifecycle import clock
@@ -15,6 +17,7 @@ from lifecycle.models import (
     Bid,
     Case,
     Contract,
+    Gate,
     KpiAssessment,
     Notice,
     User,
@@ -28,16 +31,16 @@ from lifecycle.notices import (
     NoticeFacts,
     NoticeStatus,
     NoticeType,
+    manage_refusal,
     notices,
     publication_date_problem,
     publish_refusal,
     ready_refusal,
 )
-from lifecycle.rules import Decision, GateKind, Role, Route, Stage
+from lifecycle.rules import Decision, GateKind, Route, Stage
 from lifecycle.schemas import NoticePublishedIn
 from lifecycle.services import audit, users
 from lifecycle.services import ocds as ocds_service
-from lifecycle.services.progress import latest
 from lifecycle.settings import Settings
 from lifecycle.variations import VariationStatus
 
@@ -54,6 +57,7 @@ class NoticeState:
     required: bool
     why: str
     due_by: date | None
+    arises_on: date | None
     status: NoticeStatus
     published_on: date | None
     identifier: str | None
@@ -61,62 +65,125 @@ class NoticeState:
     release: Json
 
 
-def _opened_on(session: Session, case_id: int) -> date | None:
-    """The UK day the case entered procurement."""
-    at = session.exec(
-        select(AuditEvent.at)
-        .where(
-            AuditEvent.case_id == case_id,
-            AuditEvent.action == "stage_entered",
-            AuditEvent.to_stage == Stage.PROCUREMENT.value,
+@dataclass(frozen=True)
+class CaseTerms:
+    """What of the case row itself decides its notices (a sweep reads these columns alone,
+    not whole rows)."""
+
+    id: int
+    route: str
+    light_touch: bool
+    estimated_value_pence: int
+    awarded_bid_id: int | None
+
+
+TERMS = (
+    col(Case.id),
+    col(Case.route),
+    col(Case.light_touch),
+    col(Case.estimated_value_pence),
+    col(Case.awarded_bid_id),
+)
+
+
+def facts_for_cases(
+    session: Session, *, cases: Sequence[CaseTerms], settings: Settings
+) -> dict[int, NoticeFacts]:
+    """What decides each case's notices: one read per kind of row, however many cases."""
+    ids = [case.id for case in cases]
+    if not ids:
+        return {}
+    opened = dict(
+        session.exec(
+            select(AuditEvent.case_id, func.min(AuditEvent.at))
+            .where(
+                col(AuditEvent.case_id).in_(ids),
+                AuditEvent.action == "stage_entered",
+                AuditEvent.to_stage == Stage.PROCUREMENT.value,
+            )
+            .group_by(col(AuditEvent.case_id))
+        ).all()
+    )
+    approved: dict[int, datetime | None] = {}
+    for gate in session.exec(
+        select(Gate)
+        .where(col(Gate.case_id).in_(ids), Gate.kind == GateKind.AWARD_APPROVAL.value)
+        .order_by(col(Gate.round))
+    ):
+        # The newest round decides.
+        approved[gate.case_id] = (
+            gate.decided_at if gate.decision == Decision.APPROVE.value else None
         )
-        .order_by(col(AuditEvent.id))
-    ).first()
-    return clock.london_date(at) if at else None
+    contracts = {
+        row.case_id: row
+        for row in session.execute(
+            columns(
+                col(Contract.case_id),
+                col(Contract.supplier_signed_on),
+                col(Contract.council_signed_on),
+                col(Contract.start_date),
+                col(Contract.ended_on),
+            ).where(col(Contract.case_id).in_(ids))
+        )
+    }
+    awarded = [case.awarded_bid_id for case in cases if case.awarded_bid_id]
+    prices = (
+        dict(session.exec(select(Bid.id, Bid.price_pence).where(col(Bid.id).in_(awarded))).all())
+        if awarded
+        else {}
+    )
+    # s.71 assessments (one per period, whatever the number of KPIs), and approved changes.
+    assessed: dict[int, list[date]] = {}
+    for case_id, at in session.exec(
+        select(KpiAssessment.case_id, func.min(KpiAssessment.assessed_at))
+        .where(col(KpiAssessment.case_id).in_(ids))
+        .group_by(col(KpiAssessment.case_id), col(KpiAssessment.period_end))
+        .order_by(col(KpiAssessment.case_id), col(KpiAssessment.period_end))
+    ):
+        if at is not None:
+            assessed.setdefault(case_id, []).append(clock.london_date(at))
+    changed: dict[int, list[date]] = {}
+    for case_id, settled_at in session.exec(
+        select(Variation.case_id, Variation.settled_at)
+        .where(
+            col(Variation.case_id).in_(ids),
+            Variation.status == VariationStatus.APPROVED.value,
+            col(Variation.settled_at).is_not(None),
+        )
+        .order_by(col(Variation.settled_at))
+    ):
+        assert settled_at is not None
+        changed.setdefault(case_id, []).append(clock.london_date(settled_at))
+    found = {}
+    for case in cases:
+        contract = contracts.get(case.id)
+        signed = [contract.supplier_signed_on, contract.council_signed_on] if contract else []
+        opened_at, approved_at = opened.get(case.id), approved.get(case.id)
+        found[case.id] = NoticeFacts(
+            route=Route(case.route),
+            light_touch=case.light_touch,
+            value_pence=prices.get(case.awarded_bid_id or 0, case.estimated_value_pence),
+            kpi_threshold_pence=settings.kpi_threshold_pence,
+            procurement_opened_on=clock.london_date(opened_at) if opened_at else None,
+            award_approved_on=clock.london_date(approved_at) if approved_at else None,
+            # Entered into when both parties have signed: the later signature.
+            contract_entered_on=max(d for d in signed if d) if signed and all(signed) else None,
+            contract_start=contract.start_date if contract else None,
+            assessments=tuple(assessed.get(case.id, ())),
+            changes=tuple(changed.get(case.id, ())),
+            ended_on=contract.ended_on if contract else None,
+            termination_notice_days=settings.termination_notice_days,
+        )
+    return found
 
 
 def facts_for(session: Session, *, case: Case, settings: Settings) -> NoticeFacts:
     """What decides the case's notices."""
     assert case.id is not None
-    gate = latest(session, case_id=case.id, kind=GateKind.AWARD_APPROVAL)
-    approved_at = (
-        gate.decided_at if gate is not None and gate.decision == Decision.APPROVE.value else None
+    terms = CaseTerms(
+        case.id, case.route, case.light_touch, case.estimated_value_pence, case.awarded_bid_id
     )
-    contract = session.exec(select(Contract).where(Contract.case_id == case.id)).first()
-    signed = [contract.supplier_signed_on, contract.council_signed_on] if contract else []
-    # Entered into when both parties have signed: the later signature.
-    entered = max(d for d in signed if d) if signed and all(signed) else None
-    bid = session.get(Bid, case.awarded_bid_id) if case.awarded_bid_id else None
-    # s.71 assessments (one per period, whatever the number of KPIs), and approved changes.
-    assessed = session.exec(
-        select(func.min(KpiAssessment.assessed_at))
-        .where(KpiAssessment.case_id == case.id)
-        .group_by(col(KpiAssessment.period_end))
-        .order_by(col(KpiAssessment.period_end))
-    ).all()
-    changed = session.exec(
-        select(Variation.settled_at)
-        .where(
-            Variation.case_id == case.id,
-            Variation.status == VariationStatus.APPROVED.value,
-            col(Variation.settled_at).is_not(None),
-        )
-        .order_by(col(Variation.settled_at))
-    ).all()
-    return NoticeFacts(
-        route=Route(case.route),
-        light_touch=case.light_touch,
-        value_pence=bid.price_pence if bid else case.estimated_value_pence,
-        kpi_threshold_pence=settings.kpi_threshold_pence,
-        procurement_opened_on=_opened_on(session, case.id),
-        award_approved_on=clock.london_date(approved_at) if approved_at else None,
-        contract_entered_on=entered,
-        contract_start=contract.start_date if contract else None,
-        assessments=tuple(clock.london_date(at) for at in assessed if at is not None),
-        changes=tuple(clock.london_date(at) for at in changed if at is not None),
-        ended_on=contract.ended_on if contract else None,
-        termination_notice_days=settings.termination_notice_days,
-    )
+    return facts_for_cases(session, cases=[terms], settings=settings)[case.id]
 
 
 def _rows(session: Session, case_id: int) -> dict[str, Notice]:
@@ -156,6 +223,7 @@ def overview(session: Session, *, case: Case, settings: Settings) -> list[Notice
                 required=due.required,
                 why=due.why,
                 due_by=due.due_by,
+                arises_on=due.arises_on,
                 status=status,
                 published_on=published[1] if published else None,
                 identifier=published[0] if published else None,
@@ -168,8 +236,8 @@ def overview(session: Session, *, case: Case, settings: Settings) -> list[Notice
 
 def _require_procurement(user: User) -> None:
     """Only the procurement team publishes notices."""
-    if Role.PROCUREMENT not in users.roles_of(user):
-        raise Forbidden("only the procurement role manages Procurement Act notices")
+    if refusal := manage_refusal(users.roles_of(user)):
+        raise Forbidden(refusal)
 
 
 def _find(states: list[NoticeState], key: str) -> NoticeState:
@@ -194,7 +262,9 @@ def _save(session: Session, case: Case, key: str, user: User, **values: Any) -> 
 
 def _due(state: NoticeState) -> NoticeDue:
     """The rule's view of a notice state."""
-    return NoticeDue(state.key, state.type, state.required, state.due_by, state.why)
+    return NoticeDue(
+        state.key, state.type, state.required, state.due_by, state.why, state.arises_on
+    )
 
 
 def mark_ready(

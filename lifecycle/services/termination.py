@@ -9,6 +9,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col
 
 from lifecycle import clock
+from lifecycle.calendar import add_working_days
 from lifecycle.contract_end import EndState, notice_conflict, notice_refusal
 from lifecycle.errors import Conflict, Forbidden, Invalid
 from lifecycle.expiry import notice_due_on, notice_reminder_due
@@ -133,7 +134,8 @@ def record_notice(
 
 def remind_notices(session: Session, *, settings: Settings) -> int:
     """Remind the manager and procurement of every ended contract whose notice is not yet
-    recorded: when it ends, as the deadline nears, and once it has passed; each once."""
+    recorded: when it ends, as the deadline nears, once it has passed, and (to the admins as
+    well) once it is long overdue; each once."""
     today, days = clock.today(), settings.termination_notice_days
     rows = session.execute(
         columns(
@@ -157,11 +159,23 @@ def remind_notices(session: Session, *, settings: Settings) -> int:
             wanted.append(
                 (case_id, reference, manager_id, ended_on, f"termination-notice:{ended_on}:{part}")
             )
+        # Long overdue, it is escalated to the admins, as a gate is.
+        escalate_from = add_working_days(
+            notice_due_on(ended_on, days), settings.gate_escalation_working_days
+        )
+        if today > escalate_from:
+            key = f"termination-notice:{ended_on}:escalated"
+            wanted.append((case_id, reference, manager_id, ended_on, key))
     present = outbox.present_keys(session, full_keys=(f"{item[1]}:{item[4]}" for item in wanted))
     due = [item for item in wanted if f"{item[1]}:{item[4]}" not in present]
     if not due:
         return 0
     procurement = users.with_role(session, role=Role.PROCUREMENT)
+    admins = (
+        users.with_role(session, role=Role.ADMIN)
+        if any(item[4].endswith(":escalated") for item in due)
+        else []
+    )
     managers = managers_by_id(session, (item[2] for item in due))
     by_id = cases_by_id(session, (item[0] for item in due))
     added = 0
@@ -169,16 +183,18 @@ def remind_notices(session: Session, *, settings: Settings) -> int:
         for case_id, _, manager_id, ended_on, key in due:
             last = notice_due_on(ended_on, days)
             manager = managers.get(manager_id or 0)
+            escalated = key.endswith(":escalated")
             if outbox.enqueue_mail(
                 session,
                 key=key,
                 case=by_id[case_id],
                 notification=Notification.TERMINATION_NOTICE_DUE,
-                to=[*([manager] if manager else []), *procurement],
+                to=[*([manager] if manager else []), *procurement, *(admins if escalated else [])],
                 ended_on=ended_on.isoformat(),
                 due_on=last.isoformat(),
                 days_left=max((last - today).days, 0),
                 overdue=today > last,
+                escalated=escalated,
             ):
                 added += 1
     session.flush()

@@ -65,6 +65,8 @@ def product(tmp_path_factory: pytest.TempPathFactory, mail: tuple[Inbox, int]) -
     """`procure start` on SQLite in a temporary folder, shared by the browser tests (each test
     makes its own people, so none sees another's)."""
     running = Product(tmp_path_factory.mktemp("browser-product") / "data", mail[1], None)
+    # A council's org-id, as one set up to publish notices has it (notices need it).
+    running.env["PROCURE_BUYER_IDENTIFIER"] = "EXB"
     try:
         running.start()
         yield running

@@ -81,6 +81,16 @@ EXTRA: dict[Notification, dict[str, object]] = {
         "due_on": "2026-03-31",
         "days_left": 7,
         "overdue": False,
+        "escalated": False,
+    },
+    Notification.NOTICE_DUE: {
+        "notice_key": "UK7",
+        "notice_name": "Contract details notice",
+        "why": "s.53: within 30 days of entering the contract",
+        "due_on": "2026-12-18",
+        "days_left": 7,
+        "overdue": False,
+        "escalated": False,
     },
     Notification.INVITATION: {
         "name": "Priya Shah",
@@ -105,7 +115,7 @@ CASE_MAILS = [item for item in Notification if item is not Notification.INVITATI
 def test_every_notification_has_a_context_here() -> None:
     """The shared contexts cover every member, so the tests below cover every template."""
     assert set(EXTRA) == set(Notification)
-    assert len(Notification) == 16
+    assert len(Notification) == 17
 
 
 @pytest.mark.parametrize("notification", ALL, ids=str)

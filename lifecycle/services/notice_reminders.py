@@ -1,0 +1,149 @@
+"""The daily reminders of Procurement Act notices not yet published (UK4, UK6, UK7, UK9, UK10):
+procurement is told as each one's duty arises, as its last day nears and once it has passed,
+and, like a gate, the system's admins as well once it is long overdue. Each mail goes once (its
+key carries the notice and its deadline). The termination notice (UK11) has its own reminders,
+to the contract's manager as well (services/termination.py).
+
+Set-based: the cases are read a batch at a time, each batch's facts in one query per kind of
+row (columns, not whole rows), so a sweep over 20,000 contracts costs some 80 reads, not a
+hundred thousand."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select as columns
+from sqlmodel import Session, col, exists, select
+
+from lifecycle import clock
+from lifecycle.models import Case, Notice, RegisterEntry, User
+from lifecycle.notices import (
+    NAMES,
+    NoticeDue,
+    NoticeStatus,
+    NoticeType,
+    deadline_reminder,
+    notices,
+    publishes_notices,
+)
+from lifecycle.rules import Role, Route, Stage
+from lifecycle.services import outbox, users
+from lifecycle.services.expiry import cases_by_id
+from lifecycle.services.notices import TERMS, CaseTerms, facts_for_cases
+from lifecycle.settings import Settings
+from notifications import Notification
+
+BATCH = 2_000
+
+NOTICE_ROUTES = [route.value for route in Route if publishes_notices(route)]
+# No notice's duty arises before procurement opens.
+BEFORE_PROCUREMENT = (Stage.PURCHASE_REQUEST.value, Stage.LEGAL_CONSULTATION.value)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder to send: the case, the notice, and which of its reminders."""
+
+    case_id: int
+    reference: str
+    notice: NoticeDue
+    part: str
+
+    @property
+    def key(self) -> str:
+        return f"notice:{self.notice.key}:{self.notice.due_by}:{self.part}"
+
+
+def _batches(session: Session) -> Iterator[list[tuple[CaseTerms, str]]]:
+    """The cases that may owe a notice (what decides their notices, and their reference), a
+    batch at a time in id order. A contract imported from an existing register was procured
+    before procure (its notices, if any, were published then), so it is left out."""
+    imported = exists().where(
+        col(RegisterEntry.case_id) == col(Case.id), col(RegisterEntry.source_reference).is_not(None)
+    )
+    query = (
+        columns(*TERMS, col(Case.reference))
+        .where(
+            col(Case.route).in_(NOTICE_ROUTES),
+            col(Case.stage).not_in(BEFORE_PROCUREMENT),
+            ~imported,
+        )
+        .order_by(col(Case.id))
+        .limit(BATCH)
+    )
+    after = 0
+    while rows := session.execute(query.where(col(Case.id) > after)).all():
+        yield [(CaseTerms(*row[:-1]), row[-1]) for row in rows]
+        after = rows[-1][0]
+
+
+def _published(session: Session, case_ids: list[int]) -> set[tuple[int, str]]:
+    """Which of these cases' notices are recorded as published, as (case id, key)."""
+    rows = session.exec(
+        select(Notice.case_id, Notice.key).where(
+            col(Notice.case_id).in_(case_ids), Notice.status == NoticeStatus.PUBLISHED.value
+        )
+    )
+    return set(rows.all())
+
+
+def due_reminders(session: Session, *, settings: Settings, today: date) -> list[Reminder]:
+    """Every notice reminder due today, sent already or not."""
+    found = []
+    for batch in _batches(session):
+        terms = [case for case, _ in batch]
+        facts = facts_for_cases(session, cases=terms, settings=settings)
+        published = _published(session, [case.id for case in terms])
+        for case, reference in batch:
+            for notice in notices(facts[case.id]):
+                if notice.type is NoticeType.UK11 or (case.id, notice.key) in published:
+                    continue
+                part = deadline_reminder(
+                    notice,
+                    today,
+                    settings.notice_reminder_days,
+                    settings.gate_escalation_working_days,
+                )
+                if part is not None:
+                    found.append(Reminder(case.id, reference, notice, part))
+    return found
+
+
+def remind_due_notices(session: Session, *, settings: Settings) -> int:
+    """Mail procurement about every notice whose reminder is due and not yet sent, and the
+    admins too where one is escalated. Returns how many mails were added."""
+    today = clock.today()
+    wanted = due_reminders(session, settings=settings, today=today)
+    present = outbox.present_keys(session, full_keys=(f"{i.reference}:{i.key}" for i in wanted))
+    due = [item for item in wanted if f"{item.reference}:{item.key}" not in present]
+    if not due:
+        return 0
+    by_id = cases_by_id(session, (item.case_id for item in due))
+    procurement = users.with_role(session, role=Role.PROCUREMENT)
+    admins: list[User] = (
+        users.with_role(session, role=Role.ADMIN)
+        if any(item.part == "escalated" for item in due)
+        else []
+    )
+    added = 0
+    with session.no_autoflush:  # the keys are new and distinct: written together
+        for item in due:
+            assert item.notice.due_by is not None
+            escalated = item.part == "escalated"
+            mail = outbox.enqueue_mail(
+                session,
+                key=item.key,
+                case=by_id[item.case_id],
+                notification=Notification.NOTICE_DUE,
+                to=[*procurement, *(admins if escalated else [])],
+                notice_key=item.notice.key,
+                notice_name=NAMES[item.notice.type],
+                why=item.notice.why,
+                due_on=item.notice.due_by.isoformat(),
+                days_left=max((item.notice.due_by - today).days, 0),
+                overdue=today > item.notice.due_by,
+                escalated=escalated,
+            )
+            added += mail is not None
+    session.flush()
+    return added

@@ -1,0 +1,233 @@
+"""Procurement Act notices not yet published are reminded and escalated like gates: procurement
+is told as each one's duty arises, as its last day nears and once it has passed, the admins too
+once it is long overdue; each mail once, none once the notice is recorded as published, none for
+a contract imported from an old register; and the sweep stays set-based. On SQLite and
+PostgreSQL."""
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from lifecycle import clock
+from lifecycle.db import transaction
+from lifecycle.models import Case, Contract, Mail, Notice, RegisterEntry, User, Variation
+from lifecycle.services import notice_reminders, termination
+from lifecycle.settings import Settings
+from tests.services.test_sweep_queries import counting
+
+ENTERED = date(2026, 11, 2)  # both signatures in: the contract details notice is due by 2 Dec
+
+
+@pytest.fixture
+def today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
+    """Move the product's today."""
+
+    def move(day: date) -> None:
+        monkeypatch.setattr(clock, "today", lambda: day)
+
+    move(ENTERED)
+    return move
+
+
+def contract_case(
+    engine: Engine, requester: User, number: int, *, route: str = "above_threshold"
+) -> int:
+    """A contract entered into on ENTERED, in monitoring; returns its case id."""
+    assert requester.id is not None
+    with transaction(engine) as session:
+        case = Case(
+            reference=f"PR-2026-{number:04d}",
+            ocid=f"ocds-test-PR-2026-{number:04d}",
+            title="Waste collection",
+            description="Refuse vehicles and crews",
+            category="services",
+            department="Environment",
+            estimated_value_pence=900_000_00,
+            needed_by=ENTERED,
+            contract_required=True,
+            route=route,
+            contract=True,
+            stage="monitoring",
+            status="in_progress",
+            requester_id=requester.id,
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        session.add(
+            Contract(
+                case_id=case.id,
+                start_date=ENTERED,
+                end_date=ENTERED + timedelta(days=700),
+                supplier_signed_on=ENTERED - timedelta(days=3),
+                council_signed_on=ENTERED,
+                recorded_by=requester.id,
+            )
+        )
+        return case.id
+
+
+def mails(engine: Engine) -> dict[str, list[str]]:
+    """Every notice reminder queued, by key, with its recipients."""
+    with transaction(engine) as session:
+        rows = session.exec(select(Mail).where(col(Mail.notification) == "notice_due")).all()
+        return {mail.key: sorted(mail.recipients) for mail in rows}
+
+
+def sweep(engine: Engine, settings: Settings) -> int:
+    with transaction(engine) as session:
+        return notice_reminders.remind_due_notices(session, settings=settings)
+
+
+def test_a_contract_details_notice_is_reminded_then_escalated_each_once(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("procurement")
+    make_user("admin")
+    contract_case(engine, requester, 1)
+    last_day = ENTERED + timedelta(days=30)
+    # the day it arises, a week before, the day before, after it, then 5 working days after
+    # (2 Dec is a Wednesday: the 9th is the 5th working day after it, so the 10th escalates)
+    for day, expected in (
+        (ENTERED, "due"),
+        (last_day - timedelta(days=7), "7d"),
+        (last_day - timedelta(days=1), "1d"),
+        (last_day + timedelta(days=1), "overdue"),
+        (date(2026, 12, 9), None),
+        (date(2026, 12, 10), "escalated"),
+    ):
+        today(day)
+        assert sweep(engine, settings) == (expected is not None), day
+        assert sweep(engine, settings) == 0, day  # each once
+    found = mails(engine)
+    assert set(found) == {
+        f"PR-2026-0001:notice:UK7:{last_day}:{part}"
+        for part in ("due", "7d", "1d", "overdue", "escalated")
+    }
+    assert found[f"PR-2026-0001:notice:UK7:{last_day}:due"] == ["procurement2@council.example"]
+    assert found[f"PR-2026-0001:notice:UK7:{last_day}:escalated"] == [
+        "admin3@council.example",
+        "procurement2@council.example",
+    ]
+    with transaction(engine) as session:
+        mail = session.exec(select(Mail).where(col(Mail.key).endswith(":escalated"))).one()
+        assert "Contract details notice (UK7) overdue" in mail.text_body
+        assert "escalated to the system's administrators" in mail.text_body
+        assert mail.subject.startswith("PR-2026-0001: escalated: UK7 contract details notice")
+
+
+def test_a_published_notice_and_an_imported_contract_are_not_reminded(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("procurement")
+    published = contract_case(engine, requester, 1)
+    imported = contract_case(engine, requester, 2)
+    contract_case(engine, requester, 3, route="quotes")  # no notices at all
+    contract_case(engine, requester, 4, route="below_threshold")
+    with transaction(engine) as session:
+        session.add(Notice(case_id=published, key="UK7", status="published", published_on=ENTERED))
+        session.add(
+            RegisterEntry(
+                case_id=imported,
+                reference="PR-2026-0002",
+                ocid="ocds-test-PR-2026-0002",
+                title="Waste collection",
+                department="Environment",
+                description="Refuse vehicles and crews",
+                value_pence=900_000_00,
+                source_reference="CF-123",
+            )
+        )
+    assert sweep(engine, settings) == 1
+    # the below-threshold contract's details notice (s.87) is due within 30 days too
+    assert list(mails(engine)) == [f"PR-2026-0004:notice:UK7:{ENTERED + timedelta(days=30)}:due"]
+
+
+def test_a_contract_change_notice_is_due_the_day_the_change_is_approved(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("procurement")
+    case_id = contract_case(engine, requester, 1)
+    with transaction(engine) as session:
+        session.add(Notice(case_id=case_id, key="UK7", status="published", published_on=ENTERED))
+        session.add(
+            Variation(
+                case_id=case_id,
+                number=1,
+                what="Extra rounds",
+                why="New estate",
+                value_change_pence=10_000_00,
+                status="approved",
+                proposed_by=requester.id or 0,
+                settled_at=datetime(2026, 11, 20, 10, 0, tzinfo=clock.LONDON),
+            )
+        )
+    today(date(2026, 11, 20))
+    assert sweep(engine, settings) == 1
+    today(date(2026, 11, 21))
+    assert sweep(engine, settings) == 1
+    assert sorted(mails(engine)) == [
+        "PR-2026-0001:notice:UK10-1:2026-11-20:due",
+        "PR-2026-0001:notice:UK10-1:2026-11-20:overdue",
+    ]
+
+
+def test_a_second_sweep_costs_the_same_reads_for_4_or_40_contracts(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("procurement")
+    queries = []
+    for first, count in ((1, 4), (100, 36)):
+        for number in range(first, first + count):
+            contract_case(engine, requester, number)
+        assert sweep(engine, settings) == count
+        with counting(engine) as statements:
+            assert sweep(engine, settings) == 0
+        queries.append(len(statements))
+    assert queries[0] == queries[1], queries
+
+
+def test_a_long_overdue_termination_notice_is_escalated_to_the_admins(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("procurement")
+    make_user("admin")
+    case_id = contract_case(engine, requester, 1)
+    with transaction(engine) as session:
+        contract = session.exec(select(Contract).where(Contract.case_id == case_id)).one()
+        contract.ended_on = date(2026, 11, 3)  # the notice's last day: 2 December
+        session.add(contract)
+    today(date(2026, 12, 9))
+    with transaction(engine) as session:
+        termination.remind_notices(session, settings=settings)
+    today(date(2026, 12, 10))
+    with transaction(engine) as session:
+        assert termination.remind_notices(session, settings=settings) == 1
+        mail = session.exec(
+            select(Mail).where(Mail.key == "PR-2026-0001:termination-notice:2026-11-03:escalated")
+        ).one()
+    assert mail.recipients == ["admin3@council.example", "procurement2@council.example"]
+    assert mail.subject.startswith("PR-2026-0001: escalated: termination notice overdue")
