@@ -1,26 +1,26 @@
 """One Prefect flow per stage. Each plans from the database and runs the steps; a gate is a
 row, so a flow that reaches one records it and ends. Runs are named by business reference."""
 
+import asyncio
+
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows import tasks
+from flows.steps import carry_out
 from flows.tracking import HOOKS, record_state
 from lifecycle.rules import Stage
 
-# Every step is safe to repeat, so a failed run (a database briefly unreachable) is retried.
-STAGE_FLOW = {**HOOKS, "retries": 2, "retry_delay_seconds": 5}
+# Every step is safe to repeat, so a failed run (a database briefly unreachable, a SQLite writer
+# busy beyond its timeout) is retried whole.
+STAGE_FLOW = {**HOOKS, "retries": 3, "retry_delay_seconds": 3}
 
 
 async def run_stage(stage: Stage, case_id: int, reference: str) -> list[str]:
-    """Plan from the database, then run each step as a task. A request that arrives after the
-    case moved on plans nothing."""
+    """Plan from the database and carry out the steps, off the event loop: the other runs in
+    this process go on talking to Prefect meanwhile."""
     if flow_run.id:
-        record_state(flow_run.id, "running")
-    snapshot = tasks.load_plan(case_id, reference, stage)
-    for step in snapshot.steps:
-        tasks.perform(case_id, reference, stage, step, snapshot.gate)
-    steps = [step.value for step in snapshot.steps]
+        await asyncio.to_thread(record_state, flow_run.id, "running")
+    steps = await asyncio.to_thread(carry_out, case_id, stage)
     get_run_logger().info("%s %s: %s", stage.value, reference, ", ".join(steps) or "waiting")
     return steps
 
