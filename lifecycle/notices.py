@@ -246,6 +246,14 @@ def publication_date_problem(
     return ""
 
 
+def owed_words(notice: NoticeDue, status: NoticeStatus) -> str:
+    """What procurement must do next about a notice owed, for their list of work."""
+    name = f"{NAMES[notice.type].lower()} ({notice.key})"
+    if status is NoticeStatus.READY:
+        return f"Record the {name} as published"
+    return f"Publish the {name} on Find a Tender"
+
+
 def deadline_reminder(
     notice: NoticeDue, today: date, before: Iterable[int], escalation_working_days: int
 ) -> str | None:

@@ -46,6 +46,7 @@ class TaskKind(StrEnum):
     DECIDE_VARIATION = "decide_variation"
     DECIDE_EXPIRY = "decide_expiry"
     PUBLISH_TERMINATION_NOTICE = "publish_termination_notice"
+    PUBLISH_NOTICE = "publish_notice"
 
 
 GATE_WORDS: dict[GateKind, str] = {
@@ -133,6 +134,8 @@ class Task:
     overdue: bool
     # A gate the person may also decide by delegation: the colleagues away they stand in for.
     on_behalf_of: tuple[str, ...] = ()
+    # Where on the case the task is done, after the case's own address ("" for its page).
+    place: str = ""
 
     @property
     def since_on(self) -> date:

@@ -77,26 +77,26 @@ def _batches(session: Session) -> Iterator[list[tuple[CaseTerms, str]]]:
         after = rows[-1][0]
 
 
-def _published(session: Session, case_ids: list[int]) -> set[tuple[int, str]]:
-    """Which of these cases' notices are recorded as published, as (case id, key)."""
+def _statuses(session: Session, case_ids: list[int]) -> dict[tuple[int, str], str]:
+    """The status of each of these cases' notice rows, by (case id, key)."""
     rows = session.exec(
-        select(Notice.case_id, Notice.key).where(
-            col(Notice.case_id).in_(case_ids), Notice.status == NoticeStatus.PUBLISHED.value
-        )
+        select(Notice.case_id, Notice.key, Notice.status).where(col(Notice.case_id).in_(case_ids))
     )
-    return set(rows.all())
+    return {(case_id, key): status for case_id, key, status in rows}
 
 
 def due_reminders(session: Session, *, settings: Settings, today: date) -> list[Reminder]:
-    """Every notice reminder due today, sent already or not."""
+    """Every notice reminder due today, sent already or not. Each notice owed that has no row
+    yet gets a draft one, so procurement's list of work shows it until it is published."""
     found = []
     for batch in _batches(session):
         terms = [case for case, _ in batch]
         facts = facts_for_cases(session, cases=terms, settings=settings)
-        published = _published(session, [case.id for case in terms])
+        statuses = _statuses(session, [case.id for case in terms])
         for case, reference in batch:
             for notice in notices(facts[case.id]):
-                if notice.type is NoticeType.UK11 or (case.id, notice.key) in published:
+                status = statuses.get((case.id, notice.key))
+                if notice.type is NoticeType.UK11 or status == NoticeStatus.PUBLISHED.value:
                     continue
                 part = deadline_reminder(
                     notice,
@@ -104,8 +104,11 @@ def due_reminders(session: Session, *, settings: Settings, today: date) -> list[
                     settings.notice_reminder_days,
                     settings.gate_escalation_working_days,
                 )
-                if part is not None:
-                    found.append(Reminder(case.id, reference, notice, part))
+                if part is None:
+                    continue
+                found.append(Reminder(case.id, reference, notice, part))
+                if status is None:
+                    session.add(Notice(case_id=case.id, key=notice.key))
     return found
 
 

@@ -27,7 +27,7 @@ from lifecycle.rules import (
     Status,
     prepared_by,
 )
-from lifecycle.services import contract_end_work, delegations, users
+from lifecycle.services import contract_end_work, delegations, notice_work, users
 from lifecycle.settings import Settings
 from lifecycle.worklist import (
     MANAGER_DOCUMENTS,
@@ -251,9 +251,11 @@ def for_person(session: Session, *, me: User, settings: Settings, limit: int = L
     )
     # A live contract's variations to approve, its expiry decision and termination notice.
     ending = contract_end_work.tasks_for(session, me=me, settings=settings, limit=limit)
+    owed = notice_work.tasks_for(session, me=me, settings=settings, limit=limit)
     order = list(TaskKind)
     merged = sorted(
-        (*tasks, *ending), key=lambda task: (task.since, task.case_id, order.index(task.kind))
+        (*tasks, *ending, *owed),
+        key=lambda task: (task.since, task.case_id, order.index(task.kind)),
     )
     return Worklist(
         tasks=tuple(merged[:limit]), more=found_work.more or more or len(merged) > limit

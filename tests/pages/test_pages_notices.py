@@ -9,13 +9,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from lifecycle import clock
+from lifecycle.db import transaction
+from lifecycle.services import notice_reminders
 from lifecycle.settings import Settings
 from tests.api.test_api_ocds import walk_case
 
 
 def test_procurement_marks_a_notice_ready_and_records_it_published(
+    engine: Engine,
     client: TestClient,
     settings: Settings,
     make_user: Any,
@@ -43,6 +47,15 @@ def test_procurement_marks_a_notice_ready_and_records_it_published(
     assert "0 of 2 are published" in text
     assert "the council&#39;s organisation identifier" in text and "(buyer.identifier.id)" in text
     assert "Mark UK7 ready" not in text  # something is missing
+
+    # The daily sweep finds both owed: they wait on procurement's home page, linked to them.
+    with transaction(engine) as session:
+        assert notice_reminders.remind_due_notices(session, settings=settings) == 2
+    home = buyer.get("/app/").text
+    assert "Publish the contract details notice (UK7) on Find a Tender" in home
+    assert f'href="/app/cases/{case["id"]}/notices#notice-UK7"' in home
+    assert "Publish the tender notice (UK4) on Find a Tender" in home
+    assert "(UK7)" not in auditor.get("/app/").text
     assert "Contract award notice (UK6)" in text  # listed as not needed, with why
     assert "only for contracts at or over the threshold" in text
 
@@ -103,3 +116,5 @@ def test_procurement_marks_a_notice_ready_and_records_it_published(
     assert "is recorded as published" in page and "notice 041267-2026" in page
     assert "1 of 2 is published" in page
     assert 'name="UK7-identifier"' not in page
+    home = buyer.get("/app/").text
+    assert "(UK7)" not in home and "(UK4)" in home

@@ -1,8 +1,8 @@
 """Procurement Act notices not yet published are reminded and escalated like gates: procurement
 is told as each one's duty arises, as its last day nears and once it has passed, the admins too
 once it is long overdue; each mail once, none once the notice is recorded as published, none for
-a contract imported from an old register; and the sweep stays set-based. On SQLite and
-PostgreSQL."""
+a contract imported from an old register; each notice owed waits on procurement's list of work
+until it is published; and the sweep stays set-based. On SQLite and PostgreSQL."""
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from lifecycle import clock
+from lifecycle import clock, worklist
 from lifecycle.db import transaction
 from lifecycle.models import Case, Contract, Mail, Notice, RegisterEntry, User, Variation
 from lifecycle.services import notice_reminders, termination
+from lifecycle.services import worklist as worklist_service
 from lifecycle.settings import Settings
 from tests.services.test_sweep_queries import counting
 
@@ -231,3 +232,39 @@ def test_a_long_overdue_termination_notice_is_escalated_to_the_admins(
         ).one()
     assert mail.recipients == ["admin3@council.example", "procurement2@council.example"]
     assert mail.subject.startswith("PR-2026-0001: escalated: termination notice overdue")
+
+
+def test_a_notice_owed_waits_on_procurement_until_it_is_published(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    buyer, _ = make_user("procurement")
+    manager, _ = make_user("contract_manager")
+    case_id = contract_case(engine, requester, 1)
+    today(ENTERED + timedelta(days=31))
+
+    def work(person: User) -> list[worklist.Task]:
+        with transaction(engine) as session:
+            found = worklist_service.for_person(session, me=person, settings=settings).tasks
+            return [task for task in found if task.kind is worklist.TaskKind.PUBLISH_NOTICE]
+
+    assert work(buyer) == []  # nothing is known owed before the sweep
+    sweep(engine, settings)
+    [task] = work(buyer)
+    assert task.action == "Publish the contract details notice (UK7) on Find a Tender"
+    assert (task.case_id, task.due_on, task.overdue) == (case_id, ENTERED + timedelta(30), True)
+    assert task.since_on == ENTERED and task.place == "/notices#notice-UK7"
+    assert work(manager) == []
+    with transaction(engine) as session:
+        row = session.exec(select(Notice).where(Notice.case_id == case_id)).one()
+        row.status = "ready"
+        session.add(row)
+    assert work(buyer)[0].action == "Record the contract details notice (UK7) as published"
+    with transaction(engine) as session:
+        row = session.exec(select(Notice).where(Notice.case_id == case_id)).one()
+        row.status, row.published_on, row.identifier = "published", ENTERED, "041267-2026"
+        session.add(row)
+    assert work(buyer) == []
