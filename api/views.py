@@ -546,6 +546,8 @@ class NoticeView(View):
     due_by: date | None
     # The day the duty to publish it arose (None: not yet; its due date is then the expected one).
     arises_on: date | None
+    # Whether due_by is a last day the Act sets (the tender and award notices have none).
+    deadline: bool
     status: str
     published_on: date | None
     identifier: str | None

@@ -80,11 +80,21 @@ class NoticeDue:
     # The day the duty to publish arose (the tender opened, the contract was entered into, the
     # assessment was made, ...): reminders start then. None while it has not arisen.
     arises_on: date | None = None
+    # Whether `due_by` is a last day the Act sets. The tender notice (s.21) and the award
+    # notice (s.50) have none: they come before a step (inviting tenders, entering into the
+    # contract), so `due_by` is only the day they are expected, never "overdue".
+    deadline: bool = True
 
 
 def _after(day: date | None, days: int) -> date | None:
     """`days` after `day`, when it is known."""
     return day + timedelta(days=days) if day is not None else None
+
+
+def _within(day: date | None, days: int) -> date | None:
+    """The last day of "the period of `days` days beginning with the day" `day` (the Act's
+    words in s.53, s.71 and s.87, as in s.80 for the termination notice), when it is known."""
+    return notice_due_on(day, days) if day is not None else None
 
 
 def _not_required(kind: NoticeType, why: str) -> NoticeDue:
@@ -103,6 +113,7 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             facts.procurement_opened_on,
             "s.21: published when the procurement invites tenders",
             facts.procurement_opened_on,
+            deadline=False,
         ),
         NoticeDue(
             "UK6",
@@ -111,12 +122,13 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
             facts.award_approved_on,
             "s.50: published before the contract is entered into; starts the standstill",
             facts.award_approved_on,
+            deadline=False,
         ),
         NoticeDue(
             "UK7",
             NoticeType.UK7,
             True,
-            _after(facts.contract_entered_on, details_days),
+            _within(facts.contract_entered_on, details_days),
             f"s.53: within {details_days} days of entering the contract",
             facts.contract_entered_on,
         ),
@@ -130,7 +142,7 @@ def _covered(facts: NoticeFacts) -> list[NoticeDue]:
                 f"UK9-{n}",
                 NoticeType.UK9,
                 True,
-                _after(day, 30),
+                _within(day, 30),
                 "s.71: within 30 days of each assessment of a contract over £5 million",
                 day if facts.assessments else None,
             )
@@ -181,12 +193,13 @@ def notices(facts: NoticeFacts) -> list[NoticeDue]:
                 facts.procurement_opened_on,
                 "s.86: a regulated below-threshold contract that is advertised",
                 facts.procurement_opened_on,
+                deadline=False,
             ),
             NoticeDue(
                 "UK7",
                 NoticeType.UK7,
                 True,
-                _after(facts.contract_entered_on, 30),
+                _within(facts.contract_entered_on, 30),
                 "s.87: within 30 days of entering a regulated below-threshold contract",
                 facts.contract_entered_on,
             ),
@@ -222,13 +235,16 @@ def ready_refusal(notice: NoticeDue | None, status: NoticeStatus, missing: list[
     return ""
 
 
-def publish_refusal(notice: NoticeDue | None, status: NoticeStatus) -> str:
-    """Why a notice may not be recorded as published, or '' when it may."""
+def publish_refusal(
+    notice: NoticeDue | None, status: NoticeStatus, *, already_out: bool = False
+) -> str:
+    """Why a notice may not be recorded as published, or '' when it may. One known to be out
+    already (`already_out`) need not be marked ready first."""
     if notice is None or not notice.required:
         return "this case does not need that notice"
     if status is NoticeStatus.PUBLISHED:
         return "the notice is already published"
-    if status is not NoticeStatus.READY:
+    if status is not NoticeStatus.READY and not already_out:
         return "mark the notice ready before recording its publication"
     return ""
 
@@ -260,16 +276,22 @@ def deadline_reminder(
     """Which reminder of an unpublished notice is due today, as a key part, as for a gate:
     'due' once its duty arises, 'Nd' when N days or fewer are left, 'overdue' after its last
     day, 'escalated' once it is `escalation_working_days` working days overdue; None while
-    there is nothing to remind (not needed, not arisen, or no deadline known)."""
-    if not notice.required or notice.arises_on is None or notice.due_by is None:
+    there is nothing to remind (not needed, not arisen). A notice without a last day in the
+    Act is reminded once, as it arises."""
+    if not notice.required or notice.arises_on is None or today < notice.arises_on:
         return None
-    if today < notice.arises_on:
-        return None
+    if not notice.deadline or notice.due_by is None:
+        return "due"
     if today > add_working_days(notice.due_by, escalation_working_days):
         return "escalated"
     if today > notice.due_by:
         return "overdue"
     left = (notice.due_by - today).days
     near = [n for n in before if left <= n]
-    # The day it arises says so first, even when that is its last day (UK6, UK10).
+    # The day it arises says so first, even when that is its last day (UK10).
     return f"{min(near)}d" if near and today > notice.arises_on else "due"
+
+
+def overdue(notice: NoticeDue, today: date) -> bool:
+    """Whether a notice not yet published is past the last day the Act gives it."""
+    return notice.deadline and notice.due_by is not None and today > notice.due_by

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # duty arises, as these many days or fewer are left, and once overdue; it is escalated to
     # the admins after gate_escalation_working_days, as a gate is.
     notice_reminder_days: list[int] = Field(default=[7, 1])
+    # Notices whose duty arose longer ago than this are not reminded (their pages still show
+    # them): a database from before the reminders is not flooded with escalations.
+    notice_reminder_window_days: int = Field(default=90, ge=1, le=3660)
 
     max_upload_bytes: int = 20 * 1024 * 1024
     ocid_prefix: str = "ocds-procure"  # replace with the council's registered OCDS prefix

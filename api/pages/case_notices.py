@@ -5,6 +5,7 @@ service its API twin (`api/routers/notices.py`) calls."""
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,7 +18,7 @@ from api.pages.forms import FormErrors
 from api.pages.web import Form, Page, SignedInPage
 from lifecycle import clock
 from lifecycle.errors import Forbidden, NotFound
-from lifecycle.notices import NoticeStatus, manage_refusal
+from lifecycle.notices import NoticeStatus, NoticeType, manage_refusal
 from lifecycle.schemas import NoticePublishedIn
 from lifecycle.services import cases, notices, users
 from lifecycle.services.notices import NoticeState
@@ -60,13 +61,16 @@ def _bullets(lines: Iterable[str]) -> Markup:
     return Markup('<ul class="govuk-list govuk-list--bullet">{}</ul>').format(items)
 
 
-def _tags(state: NoticeState, today: Any) -> tuple[str, str]:
-    """The notice's status in words, and the GOV.UK tag colour that goes with it."""
+def _tags(state: NoticeState, today: date, out: bool) -> tuple[str, str]:
+    """The notice's status in words, and the GOV.UK tag colour that goes with it. `out`: the
+    notice is known to be out already (an award notice whose standstill started)."""
     if not state.required:
         return "Not needed", "govuk-tag--grey"
     if state.status is NoticeStatus.PUBLISHED:
         return "Published", "govuk-tag--green"
-    if state.due_by is not None and state.due_by < today:
+    if out:
+        return "Published: record its identifier", "govuk-tag--blue"
+    if state.deadline and state.due_by is not None and state.due_by < today:
         return "Overdue", "govuk-tag--red"
     if state.status is NoticeStatus.READY:
         return "Ready to publish", "govuk-tag--blue"
@@ -85,6 +89,20 @@ def _show(
     states = notices.overview(page.db, case=case, settings=page.settings)
     today = clock.today()
     needed = [state for state in states if state.required]
+    # The award notice's publication is recorded when the standstill starts (with its day, not
+    # its identifier), so it only has its identifier to record, on that day.
+    out = {
+        state.key
+        for state in needed
+        if state.type is NoticeType.UK6 and case.award_notice_published_on is not None
+    }
+    values = {
+        **{
+            f"UK6-published_on-{part}": text
+            for part, text in forms.date_parts(case.award_notice_published_on).items()
+        },
+        **(values or {}),
+    }
     return page.render(
         "pages/case_notices.html",
         status_code=errors.status_code if errors else 200,
@@ -97,7 +115,8 @@ def _show(
                 "link": Markup('<a class="govuk-link" href="#notice-{}">{} ({})</a>').format(
                     state.key, state.name, state.key
                 ),
-                "tag": _tags(state, today),
+                "tag": _tags(state, today, state.key in out),
+                "out": state.key in out,
                 "missing": _bullets(
                     f"{MISSING_WORDS.get(path, path)} ({path})" for path in state.missing
                 ),
@@ -109,7 +128,7 @@ def _show(
         published=sum(state.status is NoticeStatus.PUBLISHED for state in needed),
         errors=errors,
         wrong=errors.by_field if errors else {},
-        values=values or {},
+        values=values,
         today=today,
     )
 

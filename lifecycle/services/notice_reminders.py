@@ -1,8 +1,12 @@
-"""The daily reminders of Procurement Act notices not yet published (UK4, UK6, UK7, UK9, UK10):
+"""The daily reminders of Procurement Act notices not yet published (UK4, UK7, UK9, UK10):
 procurement is told as each one's duty arises, as its last day nears and once it has passed,
 and, like a gate, the system's admins as well once it is long overdue. Each mail goes once (its
-key carries the notice and its deadline). The termination notice (UK11) has its own reminders,
-to the contract's manager as well (services/termination.py).
+key carries the notice and its deadline). The tender notice has no last day in the Act, so it
+is reminded once, as procurement opens. The award notice (UK6) is procurement's "record the
+award notice" task, which starts the standstill (services/procurement.py), and the termination
+notice (UK11) has its own reminders, to the contract's manager as well (services/termination.py).
+A notice whose duty arose longer ago than `notice_reminder_window_days` is not reminded (a
+database from before these reminders is not flooded with them); its page still shows it.
 
 Set-based: the cases are read a batch at a time, each batch's facts in one query per kind of
 row (columns, not whole rows), so a sweep over 20,000 contracts costs some 80 reads, not a
@@ -10,8 +14,9 @@ hundred thousand."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import and_
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, exists, select
 
@@ -24,16 +29,19 @@ from lifecycle.notices import (
     NoticeType,
     deadline_reminder,
     notices,
+    overdue,
     publishes_notices,
 )
-from lifecycle.rules import Role, Route, Stage
+from lifecycle.rules import Outcome, Role, Route, Stage, Status
 from lifecycle.services import outbox, users
 from lifecycle.services.expiry import cases_by_id
-from lifecycle.services.notices import TERMS, CaseTerms, facts_for_cases
+from lifecycle.services.notices import TERMS, CaseTerms, ensure_row, facts_for_cases
 from lifecycle.settings import Settings
 from notifications import Notification
 
 BATCH = 2_000
+# Notices with work of their own elsewhere (see above).
+SEPARATE = (NoticeType.UK6, NoticeType.UK11)
 
 NOTICE_ROUTES = [route.value for route in Route if publishes_notices(route)]
 # No notice's duty arises before procurement opens.
@@ -61,12 +69,17 @@ def _batches(session: Session) -> Iterator[list[tuple[CaseTerms, str]]]:
     imported = exists().where(
         col(RegisterEntry.case_id) == col(Case.id), col(RegisterEntry.source_reference).is_not(None)
     )
+    rejected = and_(
+        col(Case.status) == Status.CLOSED.value, col(Case.outcome) == Outcome.REJECTED.value
+    )
     query = (
         columns(*TERMS, col(Case.reference))
         .where(
             col(Case.route).in_(NOTICE_ROUTES),
             col(Case.stage).not_in(BEFORE_PROCUREMENT),
             ~imported,
+            # A procurement abandoned owes none of these (its own notice is not tracked).
+            ~rejected,
         )
         .order_by(col(Case.id))
         .limit(BATCH)
@@ -89,6 +102,7 @@ def due_reminders(session: Session, *, settings: Settings, today: date) -> list[
     """Every notice reminder due today, sent already or not. Each notice owed that has no row
     yet gets a draft one, so procurement's list of work shows it until it is published."""
     found = []
+    since = today - timedelta(days=settings.notice_reminder_window_days)
     for batch in _batches(session):
         terms = [case for case, _ in batch]
         facts = facts_for_cases(session, cases=terms, settings=settings)
@@ -96,7 +110,9 @@ def due_reminders(session: Session, *, settings: Settings, today: date) -> list[
         for case, reference in batch:
             for notice in notices(facts[case.id]):
                 status = statuses.get((case.id, notice.key))
-                if notice.type is NoticeType.UK11 or status == NoticeStatus.PUBLISHED.value:
+                if notice.type in SEPARATE or status == NoticeStatus.PUBLISHED.value:
+                    continue
+                if notice.arises_on is not None and notice.arises_on < since:
                     continue
                 part = deadline_reminder(
                     notice,
@@ -108,7 +124,7 @@ def due_reminders(session: Session, *, settings: Settings, today: date) -> list[
                     continue
                 found.append(Reminder(case.id, reference, notice, part))
                 if status is None:
-                    session.add(Notice(case_id=case.id, key=notice.key))
+                    ensure_row(session, case_id=case.id, key=notice.key)
     return found
 
 
@@ -131,8 +147,8 @@ def remind_due_notices(session: Session, *, settings: Settings) -> int:
     added = 0
     with session.no_autoflush:  # the keys are new and distinct: written together
         for item in due:
-            assert item.notice.due_by is not None
             escalated = item.part == "escalated"
+            last = item.notice.due_by if item.notice.deadline else None
             mail = outbox.enqueue_mail(
                 session,
                 key=item.key,
@@ -142,9 +158,9 @@ def remind_due_notices(session: Session, *, settings: Settings) -> int:
                 notice_key=item.notice.key,
                 notice_name=NAMES[item.notice.type],
                 why=item.notice.why,
-                due_on=item.notice.due_by.isoformat(),
-                days_left=max((item.notice.due_by - today).days, 0),
-                overdue=today > item.notice.due_by,
+                due_on=last.isoformat() if last else "",
+                days_left=max((last - today).days, 0) if last else 0,
+                overdue=overdue(item.notice, today),
                 escalated=escalated,
             )
             added += mail is not None

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select as columns
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from lifecycle import clock
@@ -58,6 +60,7 @@ class NoticeState:
     why: str
     due_by: date | None
     arises_on: date | None
+    deadline: bool
     status: NoticeStatus
     published_on: date | None
     identifier: str | None
@@ -224,6 +227,7 @@ def overview(session: Session, *, case: Case, settings: Settings) -> list[Notice
                 why=due.why,
                 due_by=due.due_by,
                 arises_on=due.arises_on,
+                deadline=due.deadline,
                 status=status,
                 published_on=published[1] if published else None,
                 identifier=published[0] if published else None,
@@ -248,10 +252,24 @@ def _find(states: list[NoticeState], key: str) -> NoticeState:
     return found
 
 
+def ensure_row(session: Session, *, case_id: int, key: str) -> None:
+    """The notice's row, written as a draft unless it is there already: the daily sweep and a
+    person marking the notice ready may both write it at once, and neither may fail for it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Notice)
+        .values(case_id=case_id, key=key, status=NoticeStatus.DRAFT.value, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["case_id", "key"])
+    )
+
+
 def _save(session: Session, case: Case, key: str, user: User, **values: Any) -> Notice:
     """Write the notice's row (creating it from the draft)."""
     assert case.id is not None
-    row = _rows(session, case.id).get(key) or Notice(case_id=case.id, key=key)
+    ensure_row(session, case_id=case.id, key=key)
+    row = session.exec(select(Notice).where(Notice.case_id == case.id, Notice.key == key)).one()
+    session.refresh(row)
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_by, row.updated_at = user.id, utcnow()
@@ -263,7 +281,13 @@ def _save(session: Session, case: Case, key: str, user: User, **values: Any) -> 
 def _due(state: NoticeState) -> NoticeDue:
     """The rule's view of a notice state."""
     return NoticeDue(
-        state.key, state.type, state.required, state.due_by, state.why, state.arises_on
+        state.key,
+        state.type,
+        state.required,
+        state.due_by,
+        state.why,
+        state.arises_on,
+        state.deadline,
     )
 
 
@@ -292,7 +316,10 @@ def record_published(
     """Procurement published the notice on Find a Tender: the day, and its identifier."""
     _require_procurement(user)
     state = _find(overview(session, case=case, settings=settings), key)
-    if refusal := publish_refusal(_due(state), state.status):
+    # An award notice whose publication started the standstill is out: what is left is to
+    # record its identifier, with no need to mark it ready first.
+    out = state.type is NoticeType.UK6 and case.award_notice_published_on is not None
+    if refusal := publish_refusal(_due(state), state.status, already_out=out):
         raise Conflict(refusal)
     if problem := publication_date_problem(
         state.type, published.published_on, clock.today(), case.award_notice_published_on

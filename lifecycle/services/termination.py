@@ -155,17 +155,16 @@ def remind_notices(session: Session, *, settings: Settings) -> int:
     for case_id, reference, manager_id, ended_on in rows:
         assert ended_on is not None
         part = notice_reminder_due(ended_on, today, days, settings.termination_notice_reminder_days)
+        # Long overdue, it is escalated to the admins, as a gate is (that mail says it is
+        # overdue too).
+        if today > add_working_days(
+            notice_due_on(ended_on, days), settings.gate_escalation_working_days
+        ):
+            part = "escalated"
         if part is not None:
             wanted.append(
                 (case_id, reference, manager_id, ended_on, f"termination-notice:{ended_on}:{part}")
             )
-        # Long overdue, it is escalated to the admins, as a gate is.
-        escalate_from = add_working_days(
-            notice_due_on(ended_on, days), settings.gate_escalation_working_days
-        )
-        if today > escalate_from:
-            key = f"termination-notice:{ended_on}:escalated"
-            wanted.append((case_id, reference, manager_id, ended_on, key))
     present = outbox.present_keys(session, full_keys=(f"{item[1]}:{item[4]}" for item in wanted))
     due = [item for item in wanted if f"{item[1]}:{item[4]}" not in present]
     if not due:

@@ -251,12 +251,13 @@ def for_person(session: Session, *, me: User, settings: Settings, limit: int = L
     )
     # A live contract's variations to approve, its expiry decision and termination notice.
     ending = contract_end_work.tasks_for(session, me=me, settings=settings, limit=limit)
-    owed = notice_work.tasks_for(session, me=me, settings=settings, limit=limit)
+    owed, more_owed = notice_work.tasks_for(session, me=me, settings=settings, limit=limit)
     order = list(TaskKind)
     merged = sorted(
         (*tasks, *ending, *owed),
         key=lambda task: (task.since, task.case_id, order.index(task.kind)),
     )
     return Worklist(
-        tasks=tuple(merged[:limit]), more=found_work.more or more or len(merged) > limit
+        tasks=tuple(merged[:limit]),
+        more=found_work.more or more or more_owed or len(merged) > limit,
     )

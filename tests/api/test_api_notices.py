@@ -38,7 +38,7 @@ def test_notices_of_a_below_threshold_contract(
     notices = {n["key"]: n for n in listed.json()}
     assert {k: n["due_by"] for k, n in notices.items() if n["required"]} == {
         "UK4": today.isoformat(),
-        "UK7": (today + timedelta(days=30)).isoformat(),
+        "UK7": (today + timedelta(days=29)).isoformat(),  # 30 days beginning with today
     }
     assert {k for k, n in notices.items() if not n["required"]} == {
         "UK6",

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lifecycle.calendar import add_working_days
-from lifecycle.notices import NoticeDue, NoticeType, deadline_reminder, notices
+from lifecycle.notices import NoticeDue, NoticeType, deadline_reminder, notices, overdue
 from lifecycle.rules import Category
 from tests.lifecycle.test_notices_due import APPROVED, ENDED, ENTERED, OPENED, START, facts
 
@@ -38,10 +38,19 @@ def test_a_notice_due_the_day_it_arises_says_due_first() -> None:
     assert part(change, APPROVED + timedelta(days=1)) == "overdue"
 
 
-def test_nothing_is_reminded_for_a_notice_not_needed_not_arisen_or_undated() -> None:
+def test_nothing_is_reminded_for_a_notice_not_needed_or_not_arisen() -> None:
     assert part(replace(UK7, required=False), date(2026, 11, 30)) is None
     assert part(replace(UK7, arises_on=None), date(2026, 11, 30)) is None
-    assert part(replace(UK7, due_by=None), date(2026, 11, 30)) is None
+
+
+def test_a_notice_with_no_last_day_in_the_act_is_reminded_once_as_it_arises() -> None:
+    tender = NoticeDue("UK4", NoticeType.UK4, True, OPENED, "s.21", OPENED, deadline=False)
+    for day in (OPENED, OPENED + timedelta(days=1), OPENED + timedelta(days=400)):
+        assert part(tender, day) == "due"  # one key: one mail
+        assert not overdue(tender, day)
+    assert part(tender, OPENED - timedelta(days=1)) is None
+    found = {n.key: n.deadline for n in notices(facts(6_000_000, Category.WORKS))}
+    assert (found["UK4"], found["UK6"], found["UK7"], found["UK11"]) == (False, False, True, True)
 
 
 def test_each_notice_arises_on_its_event() -> None:

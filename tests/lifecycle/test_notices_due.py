@@ -85,7 +85,7 @@ def test_below_threshold_advertised_needs_a_tender_notice_and_contract_details()
     case = facts(100_000, Category.SERVICES)
     assert case.route is Route.BELOW_THRESHOLD
     found = notices(case)
-    assert due(found) == {"UK4": OPENED, "UK7": date(2026, 5, 20)}
+    assert due(found) == {"UK4": OPENED, "UK7": date(2026, 5, 19)}
     assert not_needed(found) == {"UK6", "UK9", "UK10", "UK11"}
     # Works under the works threshold are below threshold too.
     assert facts(1_000_000, Category.WORKS).route is Route.BELOW_THRESHOLD
@@ -98,7 +98,7 @@ def test_above_threshold_needs_award_details_and_termination_notices() -> None:
     assert due(found) == {
         "UK4": OPENED,
         "UK6": APPROVED,
-        "UK7": date(2026, 5, 20),
+        "UK7": date(2026, 5, 19),
         "UK11": date(2027, 4, 29),
     }
     assert not_needed(found) == {"UK9", "UK10"}
@@ -112,14 +112,15 @@ def test_works_over_5_million_need_contract_performance_notices() -> None:
     assert due(notices(case)) == {
         "UK4": OPENED,
         "UK6": APPROVED,
-        "UK7": date(2026, 5, 20),
-        "UK9-1": date(2027, 5, 31),  # the first assessment within 12 months, then 30 days
+        "UK7": date(2026, 5, 19),
+        # the first assessment within 12 months, then 30 days beginning with its day
+        "UK9-1": date(2027, 5, 30),
         "UK11": date(2027, 4, 29),
     }
     assessed = notices(replace(case, assessments=(date(2026, 11, 2), date(2027, 3, 1))))
     assert {k: v for k, v in due(assessed).items() if k.startswith("UK9")} == {
-        "UK9-1": date(2026, 12, 2),
-        "UK9-2": date(2027, 3, 31),
+        "UK9-1": date(2026, 12, 1),
+        "UK9-2": date(2027, 3, 30),
     }
     # Under the works threshold the same value is not a covered procurement.
     assert facts(5_000_000, Category.WORKS).route is Route.BELOW_THRESHOLD
@@ -128,11 +129,12 @@ def test_works_over_5_million_need_contract_performance_notices() -> None:
 def test_light_touch_contract_details_are_due_within_120_days() -> None:
     case = facts(700_000, Category.SERVICES, light_touch=True)
     assert case.route is Route.ABOVE_THRESHOLD
-    assert due(notices(case))["UK7"] == date(2026, 8, 18)
+    # 120 days beginning with the day it was entered into (20 April)
+    assert due(notices(case))["UK7"] == date(2026, 8, 17)
     # Under the light-touch threshold it is below threshold (30 days).
     cheaper = facts(600_000, Category.SERVICES, light_touch=True)
     assert cheaper.route is Route.BELOW_THRESHOLD
-    assert due(notices(cheaper)) == {"UK4": OPENED, "UK7": date(2026, 5, 20)}
+    assert due(notices(cheaper)) == {"UK4": OPENED, "UK7": date(2026, 5, 19)}
 
 
 def test_each_contract_change_needs_a_change_notice_before_it_takes_effect() -> None:

@@ -13,13 +13,28 @@ from sqlmodel import col, select
 
 from lifecycle import clock, worklist
 from lifecycle.db import transaction
-from lifecycle.models import Case, Contract, Mail, Notice, RegisterEntry, User, Variation
-from lifecycle.services import notice_reminders, termination
+from lifecycle.errors import Conflict
+from lifecycle.models import (
+    Bid,
+    Case,
+    Contract,
+    Gate,
+    Mail,
+    Notice,
+    RegisterEntry,
+    User,
+    Variation,
+)
+from lifecycle.schemas import NoticePublishedIn
+from lifecycle.services import audit, notice_reminders, termination
+from lifecycle.services import notices as notices_service
 from lifecycle.services import worklist as worklist_service
 from lifecycle.settings import Settings
 from tests.services.test_sweep_queries import counting
 
-ENTERED = date(2026, 11, 2)  # both signatures in: the contract details notice is due by 2 Dec
+# Both signatures in: the contract details notice is due within the 30 days beginning that day,
+# by 1 December.
+ENTERED = date(2026, 11, 2)
 
 
 @pytest.fixture
@@ -93,16 +108,16 @@ def test_a_contract_details_notice_is_reminded_then_escalated_each_once(
     make_user("procurement")
     make_user("admin")
     contract_case(engine, requester, 1)
-    last_day = ENTERED + timedelta(days=30)
+    last_day = ENTERED + timedelta(days=29)
     # the day it arises, a week before, the day before, after it, then 5 working days after
-    # (2 Dec is a Wednesday: the 9th is the 5th working day after it, so the 10th escalates)
+    # (1 Dec is a Tuesday: the 8th is the 5th working day after it, so the 9th escalates)
     for day, expected in (
         (ENTERED, "due"),
         (last_day - timedelta(days=7), "7d"),
         (last_day - timedelta(days=1), "1d"),
         (last_day + timedelta(days=1), "overdue"),
-        (date(2026, 12, 9), None),
-        (date(2026, 12, 10), "escalated"),
+        (date(2026, 12, 8), None),
+        (date(2026, 12, 9), "escalated"),
     ):
         today(day)
         assert sweep(engine, settings) == (expected is not None), day
@@ -152,7 +167,7 @@ def test_a_published_notice_and_an_imported_contract_are_not_reminded(
         )
     assert sweep(engine, settings) == 1
     # the below-threshold contract's details notice (s.87) is due within 30 days too
-    assert list(mails(engine)) == [f"PR-2026-0004:notice:UK7:{ENTERED + timedelta(days=30)}:due"]
+    assert list(mails(engine)) == [f"PR-2026-0004:notice:UK7:{ENTERED + timedelta(days=29)}:due"]
 
 
 def test_a_contract_change_notice_is_due_the_day_the_change_is_approved(
@@ -255,7 +270,7 @@ def test_a_notice_owed_waits_on_procurement_until_it_is_published(
     sweep(engine, settings)
     [task] = work(buyer)
     assert task.action == "Publish the contract details notice (UK7) on Find a Tender"
-    assert (task.case_id, task.due_on, task.overdue) == (case_id, ENTERED + timedelta(30), True)
+    assert (task.case_id, task.due_on, task.overdue) == (case_id, ENTERED + timedelta(29), True)
     assert task.since_on == ENTERED and task.place == "/notices#notice-UK7"
     assert work(manager) == []
     with transaction(engine) as session:
@@ -268,3 +283,164 @@ def test_a_notice_owed_waits_on_procurement_until_it_is_published(
         row.status, row.published_on, row.identifier = "published", ENTERED, "041267-2026"
         session.add(row)
     assert work(buyer) == []
+
+
+def test_the_tender_notice_is_reminded_once_and_the_award_notice_is_left_to_its_own_task(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("procurement")
+    make_user("admin")
+    opened = datetime(2026, 11, 2, 9, 0, tzinfo=clock.LONDON)
+    ids = {}
+    for number, status in ((1, "in_progress"), (2, "closed")):
+        ids[number] = contract_case(engine, requester, number)
+        with transaction(engine) as session:
+            case = session.get(Case, ids[number])
+            assert case is not None
+            case.stage, case.status = "procurement", status
+            case.outcome = "rejected" if status == "closed" else None
+            session.add(case)
+            # not yet signed: procurement is still running
+            contract = session.exec(select(Contract).where(Contract.case_id == case.id)).one()
+            contract.council_signed_on = None
+            session.add(contract)
+            event = audit.record(
+                session, case=case, actor_id=None, action="stage_entered", to_stage="procurement"
+            )
+            event.at = opened
+            session.add(
+                Gate(
+                    case_id=ids[number],
+                    kind="award_approval",
+                    role="procurement",
+                    status="decided",
+                    opened_at=opened,
+                    due_on=date(2026, 11, 9),
+                    decision="approve",
+                    decided_at=opened + timedelta(days=8),
+                )
+            )
+    for day in (date(2026, 11, 20), date(2026, 12, 30)):
+        today(day)
+        sweep(engine, settings)
+    # the open case: its tender notice, once (no last day in the Act, so never overdue); its
+    # award notice is procurement's "record the award notice" task; the rejected case: nothing
+    assert list(mails(engine)) == ["PR-2026-0001:notice:UK4:2026-11-02:due"]
+    with transaction(engine) as session:
+        mail = session.exec(select(Mail).where(col(Mail.notification) == "notice_due")).one()
+        assert "The last day" not in mail.text_body and "overdue" not in mail.subject
+
+
+def test_a_notice_owed_longer_than_the_window_is_not_reminded(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("procurement")
+    contract_case(engine, requester, 1)
+    today(ENTERED + timedelta(days=settings.notice_reminder_window_days + 1))
+    assert sweep(engine, settings) == 0
+    today(ENTERED + timedelta(days=settings.notice_reminder_window_days))
+    assert sweep(engine, settings) == 1  # escalated, the last of its reminders
+
+
+def test_marking_ready_a_notice_the_sweep_found_owed_keeps_one_row(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    requester, _ = make_user("requester")
+    buyer, _ = make_user("procurement")
+    case_id = contract_case(engine, requester, 1, route="below_threshold")
+    monkeypatch.setattr(settings, "buyer_identifier", "EXB")
+    sweep(engine, settings)
+    with transaction(engine) as session:  # the award and the register entry, complete
+        bid = Bid(
+            case_id=case_id,
+            supplier_name="Acme Waste Ltd",
+            registration_number="01234567",
+            price_pence=800_000_00,
+            created_by=requester.id or 0,
+        )
+        session.add(bid)
+        session.flush()
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.awarded_bid_id = bid.id
+        session.add(
+            RegisterEntry(
+                case_id=case_id,
+                reference=case.reference,
+                ocid=case.ocid,
+                title=case.title,
+                department=case.department,
+                description=case.description,
+                supplier_name="Acme Waste Ltd",
+                supplier_registration_number="01234567",
+                value_pence=800_000_00,
+                status="published",
+            )
+        )
+    with transaction(engine) as session:
+        notices_service.ensure_row(session, case_id=case_id, key="UK7")  # a second time: no-op
+        case = session.get(Case, case_id)
+        assert case is not None
+        state = notices_service.mark_ready(
+            session, case=case, user=buyer, key="UK7", settings=settings
+        )
+        assert state.status.value == "ready"
+    with transaction(engine) as session:
+        rows = session.exec(select(Notice).where(Notice.case_id == case_id)).all()
+        assert [(row.key, row.status) for row in rows] == [("UK7", "ready")]
+
+
+def test_an_award_notice_out_at_the_standstill_needs_only_its_identifier_recorded(
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+    today: Callable[[date], None],
+) -> None:
+    requester, _ = make_user("requester")
+    buyer, _ = make_user("procurement")
+    case_id = contract_case(engine, requester, 1)
+    decided = datetime(2026, 10, 20, 9, 0, tzinfo=clock.LONDON)
+    with transaction(engine) as session:
+        session.add(
+            Gate(
+                case_id=case_id,
+                kind="award_approval",
+                role="procurement",
+                status="decided",
+                opened_at=decided,
+                due_on=date(2026, 10, 27),
+                decision="approve",
+                decided_at=decided,
+            )
+        )
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.award_notice_published_on = date(2026, 10, 21)
+        session.add(case)
+    published = NoticePublishedIn(published_on=date(2026, 10, 21), identifier="033333-2026")
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        state = notices_service.record_published(
+            session, case=case, user=buyer, key="UK6", published=published, settings=settings
+        )
+    assert (state.status.value, state.identifier) == ("published", "033333-2026")
+    # a notice not known to be out still has to be marked ready first
+    with transaction(engine) as session, pytest.raises(Conflict, match="mark the notice ready"):
+        case = session.get(Case, case_id)
+        assert case is not None
+        notices_service.record_published(
+            session, case=case, user=buyer, key="UK7", published=published, settings=settings
+        )
