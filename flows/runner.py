@@ -43,12 +43,12 @@ async def build_deployments() -> list[Any]:
 
 
 async def serve_all() -> None:
-    """Serve until stopped, polling for due runs every `runner_poll_seconds`."""
+    """Serve until stopped, asking for due runs every `Settings.runner_poll` seconds."""
     settings = get_settings()
     deployments = await build_deployments()
     await aserve(
         *deployments,
-        query_seconds=settings.runner_poll_seconds,
+        query_seconds=settings.runner_poll,
         prefetch_seconds=2,
         print_starting_message=False,
     )

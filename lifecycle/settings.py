@@ -102,15 +102,19 @@ class Settings(BaseSettings):
     invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
 
     dispatch_interval_seconds: float = 0.5
-    runner_poll_seconds: float = 1.0
+    # How often the runner asks Prefect for runs of the deployments it serves. Unset: every
+    # second when stage runs go to deployments (a person waits on them), every 15 s when they
+    # run in process and the runner has only the daily sweeps to start: asking every second
+    # cost the Prefect server a third of its CPU at rest (3.4% of a core against 2.1%).
+    runner_poll_seconds: float | None = Field(default=None, gt=0, le=300)
     # How stage flows run. "in_process": the dispatcher runs each as a Prefect flow run inside
     # its own long-lived process, `stage_concurrency` at once (no Python process per run: the
     # embedded default). "deployments": it submits them to prefect.yaml's deployments, which
     # Prefect workers on the `procure` work pool run (many machines).
     stage_execution: Literal["in_process", "deployments"] = "in_process"
     # Two: one for bulk work, one kept for a person's next stage. More does not help on the
-    # embedded default (the stage tasks share this process's thread, and the Prefect server's
-    # SQLite takes one write at a time: 4 measured slower than 1 or 2, see scripts/bench runs).
+    # embedded default (the Prefect server's SQLite takes one write at a time: with 4 a
+    # decision's next stage waited 30 s behind a backlog, see scripts/bench runs).
     stage_concurrency: int = Field(default=2, ge=1, le=32)
     # An executor renews its claim on the runs it holds well within this; a claim left to lapse
     # means that executor died, and its runs are settled as crashed and asked for again.
@@ -136,6 +140,13 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """The API's address as people should see it in links."""
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def runner_poll(self) -> float:
+        """Seconds between the runner's asks for due runs (see `runner_poll_seconds`)."""
+        if self.runner_poll_seconds is not None:
+            return self.runner_poll_seconds
+        return 1.0 if self.stage_execution == "deployments" else 15.0
 
 
 @lru_cache
