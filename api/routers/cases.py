@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import Credentials, CurrentUser, SessionDep, SettingsDep, as_signed_in
 from api.refusals import ABOUT_A_CASE, CHANGE_TO_A_CASE, CHANGE_WITH_BODY, SIGNED_IN, answers
 from api.views import CaseDetail, CaseSummary, case_detail, case_summary
 from lifecycle.rules import Stage, Status
@@ -51,9 +51,14 @@ def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=answers(*ABOUT_A_CASE))
-def read_case(case_id: int, session: SessionDep, user: CurrentUser) -> CaseDetail:
+async def read_case(case_id: int, session: SessionDep, credentials: Credentials) -> CaseDetail:
     """A case with its gates, timeline, documents and flow runs."""
-    return case_detail(session, cases.get_visible(session, case_id=case_id, user=user))
+    # Read at volume: signed in and read in one worker thread (api/deps.py, as_signed_in).
+    return await as_signed_in(
+        session,
+        credentials,
+        lambda user: case_detail(session, cases.get_visible(session, case_id=case_id, user=user)),
+    )
 
 
 @router.patch(

@@ -1,18 +1,20 @@
 """Gates: opened by stage flows (once, whatever reruns), decided over the API (once)."""
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, exists, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from lifecycle import clock
 from lifecycle.calendar import add_working_days
 from lifecycle.db import get_row
 from lifecycle.delegation import gate_refusal
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
-from lifecycle.models import Case, Gate, User, utcnow
+from lifecycle.models import AuditEvent, Case, Gate, User, utcnow
 from lifecycle.rules import (
     ALLOWED_DECISIONS,
     CHANGES_ANSWERED_BY,
     GATE_ROLE,
+    PREPARATIONS,
     Decision,
     Effect,
     GateKind,
@@ -286,16 +288,33 @@ def _who_answers_changes(session: Session, *, case: Case, kind: GateKind) -> lis
     return [people.requester]
 
 
+def _deciders_of(kind: GateKind) -> SelectOfScalar[User]:
+    """Holders of the gate's role, not the case's requester, and nobody with an event on the
+    case that prepared what the gate decides (rules.prepared_by), oldest first."""
+    chosen = [users.holding(GATE_ROLE[kind]), col(User.id) != bindparam("requester_id")]
+    preparations = list(PREPARATIONS.get(kind, {}))
+    if preparations:
+        chosen.append(
+            ~exists().where(
+                col(AuditEvent.case_id) == bindparam("case_id"),
+                col(AuditEvent.actor_id) == User.id,
+                col(AuditEvent.action).in_(preparations),
+            )
+        )
+    return select(User).where(*chosen).order_by(col(User.id))
+
+
+# Built once: a case's page asks who may decide its pending gate on every read.
+DECIDERS = {kind: _deciders_of(kind) for kind in GateKind}
+
+
 def deciders(session: Session, *, case: Case, kind: GateKind) -> list[User]:
     """Who may decide a gate of `kind` on this case: holders of its role, not the case's
-    requester, and nobody who prepared what it decides."""
+    requester, and nobody who prepared what it decides (rules.may_decide), oldest first. One
+    query, reading only those people."""
     assert case.id is not None
-    prepared = progress.preparers(session, case_id=case.id, kind=kind)
-    return [
-        user
-        for user in users.with_role(session, role=GATE_ROLE[kind])
-        if user.id != case.requester_id and user.id not in prepared
-    ]
+    people = {"case_id": case.id, "requester_id": case.requester_id}
+    return list(session.exec(DECIDERS[kind], params=people))
 
 
 def remind_overdue(session: Session, *, settings: Settings) -> int:

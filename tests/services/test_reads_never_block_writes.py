@@ -7,9 +7,11 @@ import threading
 import time
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel, select
 from starlette.requests import Request
 
@@ -26,49 +28,88 @@ def request(method: str, path: str) -> Request:
 
 def test_a_slow_api_read_does_not_hold_up_a_writer(engine: Engine, make_user: Any) -> None:
     make_user("requester")
-    reads = sessions_on(engine, request("GET", "/cases"))
-    session = next(reads)
-    session.exec(select(Case)).all()  # the read is under way, its transaction open
-    finished = threading.Event()
 
-    def write() -> None:
-        """Another request changing something meanwhile."""
-        with transaction(engine) as writer:
-            make_mail(writer, "during-the-read", ["legal@council.example"])
-        finished.set()
+    async def read_while_another_writes() -> None:
+        reads = sessions_on(engine, request("GET", "/cases"))
+        session = await anext(reads)
+        session.exec(select(Case)).all()  # the read is under way, its transaction open
+        finished = threading.Event()
 
-    started = time.monotonic()
-    thread = threading.Thread(target=write)
-    thread.start()
-    assert finished.wait(5), "the writer waited on the read"
-    assert time.monotonic() - started < 2
-    thread.join()
-    with pytest.raises(StopIteration):
-        next(reads)  # the read ends (and commits nothing)
+        def write() -> None:
+            """Another request changing something meanwhile."""
+            with transaction(engine) as writer:
+                make_mail(writer, "during-the-read", ["legal@council.example"])
+            finished.set()
+
+        started = time.monotonic()
+        thread = threading.Thread(target=write)
+        thread.start()
+        assert finished.wait(5), "the writer waited on the read"
+        assert time.monotonic() - started < 2
+        thread.join()
+        with pytest.raises(StopAsyncIteration):
+            await anext(reads)  # the read ends (and commits nothing)
+
+    anyio.run(read_while_another_writes)
 
 
 @pytest.mark.postgres
 def test_an_api_read_cannot_write_on_postgres(postgres_engine: Engine) -> None:
-    reads = sessions_on(postgres_engine, request("GET", "/cases"))
-    session = next(reads)
-    with pytest.raises(DBAPIError, match="read-only transaction"):
-        session.execute(text('UPDATE "user" SET name = name'))
-    reads.close()
+    async def try_to_write() -> None:
+        reads = sessions_on(postgres_engine, request("GET", "/cases"))
+        session = await anext(reads)
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            session.execute(text('UPDATE "user" SET name = name'))
+        await reads.aclose()
+
+    anyio.run(try_to_write)
 
 
 def test_a_page_read_and_an_api_write_take_the_write_lock(tmp_path: Any) -> None:
     path = tmp_path / "procure.db"
     engine = make_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine)
-    for method, where in (("GET", "/app/"), ("POST", "/cases")):
-        session = next(sessions_on(engine, request(method, where)))
+
+    async def lock_taken(method: str, where: str) -> None:
+        sessions = sessions_on(engine, request(method, where))
+        session = await anext(sessions)
         session.exec(select(Case)).all()
         probe = sqlite3.connect(path, timeout=0.1, isolation_level=None)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             probe.execute("BEGIN IMMEDIATE")
         probe.close()
-        session.close()
+        await sessions.aclose()
+
+    for method, where in (("GET", "/app/"), ("POST", "/cases")):
+        anyio.run(lock_taken, method, where)
     engine.dispose()
+
+
+def test_a_session_ends_when_its_request_fails_or_is_cancelled(engine: Engine) -> None:
+    # An error in the route rolls back and closes; so does a cancelled request (its client
+    # gone), shielded from the cancellation, so its connection goes back to the pool.
+    async def fail(cancel: bool) -> Session:
+        sessions = sessions_on(engine, request("POST", "/cases"))
+        session = await anext(sessions)
+        make_mail(session, f"never-kept-{cancel}", ["legal@council.example"])
+        session.flush()
+        if cancel:
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                with pytest.raises(anyio.get_cancelled_exc_class()):
+                    await sessions.athrow(anyio.get_cancelled_exc_class()())
+        else:
+            with pytest.raises(ValueError):
+                await sessions.athrow(ValueError("the route failed"))
+        return session
+
+    for cancel in (False, True):
+        session = anyio.run(fail, cancel)
+        assert not session.in_transaction()
+    with Session(engine) as session:
+        assert session.exec(select(Mail)).all() == []
+    assert isinstance(engine.pool, QueuePool)
+    assert engine.pool.checkedout() == 0
 
 
 def make_mail(session: Session, key: str, recipients: list[str]) -> None:
