@@ -35,7 +35,7 @@ from lifecycle.notices import (
 from lifecycle.rules import Outcome, Role, Route, Stage, Status
 from lifecycle.services import outbox, users
 from lifecycle.services.expiry import cases_by_id
-from lifecycle.services.notices import TERMS, CaseTerms, ensure_row, facts_for_cases
+from lifecycle.services.notices import TERMS, CaseTerms, among, ensure_row, facts_for_cases
 from lifecycle.settings import Settings
 from notifications import Notification
 
@@ -93,7 +93,9 @@ def _batches(session: Session) -> Iterator[list[tuple[CaseTerms, str]]]:
 def _statuses(session: Session, case_ids: list[int]) -> dict[tuple[int, str], str]:
     """The status of each of these cases' notice rows, by (case id, key)."""
     rows = session.exec(
-        select(Notice.case_id, Notice.key, Notice.status).where(col(Notice.case_id).in_(case_ids))
+        select(Notice.case_id, Notice.key, Notice.status).where(
+            among(session, Notice.case_id, case_ids)
+        )
     )
     return {(case_id, key): status for case_id, key, status in rows}
 

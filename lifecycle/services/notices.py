@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Integer, any_, bindparam
 from sqlalchemy import select as columns
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -89,6 +91,15 @@ TERMS = (
 )
 
 
+def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """`column` is one of `ids`: on PostgreSQL one array parameter however many (an IN list of
+    thousands took longer to build and bind than the lookups), elsewhere an IN list (callers
+    keep it well inside SQLite's limit on bound parameters)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
+    return col(column).in_(ids)
+
+
 def facts_for_cases(
     session: Session, *, cases: Sequence[CaseTerms], settings: Settings
 ) -> dict[int, NoticeFacts]:
@@ -100,7 +111,7 @@ def facts_for_cases(
         session.exec(
             select(AuditEvent.case_id, func.min(AuditEvent.at))
             .where(
-                col(AuditEvent.case_id).in_(ids),
+                among(session, AuditEvent.case_id, ids),
                 AuditEvent.action == "stage_entered",
                 AuditEvent.to_stage == Stage.PROCUREMENT.value,
             )
@@ -110,7 +121,7 @@ def facts_for_cases(
     approved: dict[int, datetime | None] = {}
     for gate in session.exec(
         select(Gate)
-        .where(col(Gate.case_id).in_(ids), Gate.kind == GateKind.AWARD_APPROVAL.value)
+        .where(among(session, Gate.case_id, ids), Gate.kind == GateKind.AWARD_APPROVAL.value)
         .order_by(col(Gate.round))
     ):
         # The newest round decides.
@@ -126,12 +137,16 @@ def facts_for_cases(
                 col(Contract.council_signed_on),
                 col(Contract.start_date),
                 col(Contract.ended_on),
-            ).where(col(Contract.case_id).in_(ids))
+            ).where(among(session, Contract.case_id, ids))
         )
     }
     awarded = [case.awarded_bid_id for case in cases if case.awarded_bid_id]
     prices = (
-        dict(session.exec(select(Bid.id, Bid.price_pence).where(col(Bid.id).in_(awarded))).all())
+        dict(
+            session.exec(
+                select(Bid.id, Bid.price_pence).where(among(session, Bid.id, awarded))
+            ).all()
+        )
         if awarded
         else {}
     )
@@ -139,7 +154,7 @@ def facts_for_cases(
     assessed: dict[int, list[date]] = {}
     for case_id, at in session.exec(
         select(KpiAssessment.case_id, func.min(KpiAssessment.assessed_at))
-        .where(col(KpiAssessment.case_id).in_(ids))
+        .where(among(session, KpiAssessment.case_id, ids))
         .group_by(col(KpiAssessment.case_id), col(KpiAssessment.period_end))
         .order_by(col(KpiAssessment.case_id), col(KpiAssessment.period_end))
     ):
@@ -149,7 +164,7 @@ def facts_for_cases(
     for case_id, settled_at in session.exec(
         select(Variation.case_id, Variation.settled_at)
         .where(
-            col(Variation.case_id).in_(ids),
+            among(session, Variation.case_id, ids),
             Variation.status == VariationStatus.APPROVED.value,
             col(Variation.settled_at).is_not(None),
         )
