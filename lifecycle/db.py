@@ -1,12 +1,13 @@
 """Engine and sessions. Services never commit; `transaction()` is the unit of work."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import Engine, Integer, any_, bindparam, event
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session, SQLModel, col, create_engine
 
 from lifecycle import models  # noqa: F401  (registers the tables)
 from lifecycle.models import MAX_ID
@@ -91,3 +92,12 @@ def get_row(session: Session, model: type[Row], row_id: int) -> Row | None:
     if not 1 <= row_id <= MAX_ID:
         return None
     return session.get(model, row_id)
+
+
+def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """`column` is one of `ids`: on PostgreSQL one array parameter however many (an IN list of
+    thousands took longer to build and bind than the lookups), elsewhere an IN list (callers
+    keep it well inside SQLite's limit on bound parameters)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
+    return col(column).in_(ids)

@@ -9,10 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, or_
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col
 
 from lifecycle.assurance import ContractRecord, Measure, assess_groups, falls_short
+from lifecycle.db import among
 from lifecycle.models import AuditEvent, Bid, Case, Contract, Document, Gate, Lesson, RegisterEntry
 from lifecycle.models import User as Person
 from lifecycle.rules import (
@@ -272,16 +272,12 @@ def _names(session: Session, ids: list[int], dialect: str) -> list[tuple[int, st
     names = sa.select(
         col(Case.id), col(Case.reference), func.coalesce(col(Person.name), "")
     ).outerjoin(Person, col(Person.id) == Case.contract_manager_id)
-    if dialect == "postgresql":
-        # One array parameter however many: an IN list of thousands took longer to build and
-        # parse than the lookups themselves.
-        wanted = sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer))
-        chunks = [col(Case.id) == sa.any_(wanted)]
-    else:
-        chunks = [
-            col(Case.id).in_(ids[start : start + NAMES_PER_QUERY])
-            for start in range(0, len(ids), NAMES_PER_QUERY)
-        ]
+    # PostgreSQL takes them all as one array parameter (lifecycle.db.among); SQLite in batches.
+    step = len(ids) if dialect == "postgresql" else NAMES_PER_QUERY
+    chunks = [
+        among(session, Case.id, ids[start : start + step])
+        for start in range(0, len(ids), max(step, 1))
+    ]
     found: list[tuple[int, str, str]] = []
     for chunk in chunks:
         found.extend(session.connection().execute(names.where(chunk)))

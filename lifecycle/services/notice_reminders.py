@@ -21,6 +21,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col, exists, select
 
 from lifecycle import clock
+from lifecycle.db import among
 from lifecycle.models import Case, Notice, RegisterEntry, User
 from lifecycle.notices import (
     NAMES,
@@ -35,7 +36,7 @@ from lifecycle.notices import (
 from lifecycle.rules import Outcome, Role, Route, Stage, Status
 from lifecycle.services import outbox, users
 from lifecycle.services.expiry import cases_by_id
-from lifecycle.services.notices import TERMS, CaseTerms, among, ensure_row, facts_for_cases
+from lifecycle.services.notices import TERMS, CaseTerms, ensure_row, facts_for_cases
 from lifecycle.settings import Settings
 from notifications import Notification
 

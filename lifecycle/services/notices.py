@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, any_, bindparam
 from sqlalchemy import select as columns
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from lifecycle import clock
+from lifecycle.db import among
 from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.models import (
     AuditEvent,
@@ -89,15 +88,6 @@ TERMS = (
     col(Case.estimated_value_pence),
     col(Case.awarded_bid_id),
 )
-
-
-def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
-    """`column` is one of `ids`: on PostgreSQL one array parameter however many (an IN list of
-    thousands took longer to build and bind than the lookups), elsewhere an IN list (callers
-    keep it well inside SQLite's limit on bound parameters)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
-    return col(column).in_(ids)
 
 
 def facts_for_cases(

@@ -86,6 +86,20 @@ def contract_case(
         return case.id
 
 
+def award_approved(case_id: int, at: datetime) -> Gate:
+    """The case's award approval gate, approved at `at`."""
+    return Gate(
+        case_id=case_id,
+        kind="award_approval",
+        role="procurement",
+        status="decided",
+        opened_at=at,
+        due_on=at.date(),
+        decision="approve",
+        decided_at=at,
+    )
+
+
 def mails(engine: Engine) -> dict[str, list[str]]:
     """Every notice reminder queued, by key, with its recipients."""
     with transaction(engine) as session:
@@ -312,18 +326,7 @@ def test_the_tender_notice_is_reminded_once_and_the_award_notice_is_left_to_its_
                 session, case=case, actor_id=None, action="stage_entered", to_stage="procurement"
             )
             event.at = opened
-            session.add(
-                Gate(
-                    case_id=ids[number],
-                    kind="award_approval",
-                    role="procurement",
-                    status="decided",
-                    opened_at=opened,
-                    due_on=date(2026, 11, 9),
-                    decision="approve",
-                    decided_at=opened + timedelta(days=8),
-                )
-            )
+            session.add(award_approved(ids[number], opened + timedelta(days=8)))
     for day in (date(2026, 11, 20), date(2026, 12, 30)):
         today(day)
         sweep(engine, settings)
@@ -413,18 +416,7 @@ def test_an_award_notice_out_at_the_standstill_needs_only_its_identifier_recorde
     case_id = contract_case(engine, requester, 1)
     decided = datetime(2026, 10, 20, 9, 0, tzinfo=clock.LONDON)
     with transaction(engine) as session:
-        session.add(
-            Gate(
-                case_id=case_id,
-                kind="award_approval",
-                role="procurement",
-                status="decided",
-                opened_at=decided,
-                due_on=date(2026, 10, 27),
-                decision="approve",
-                decided_at=decided,
-            )
-        )
+        session.add(award_approved(case_id, decided))
         case = session.get(Case, case_id)
         assert case is not None
         case.award_notice_published_on = date(2026, 10, 21)
