@@ -1,21 +1,33 @@
 """Runs stage flows inside this long-lived process (the embedded default, `stage_execution =
 in_process`): each due request is claimed, created as a Prefect flow run named by the case
 reference, and run here by calling the flow, `stage_concurrency` at a time. No Python process
-is started per run. A claim is a lease the executor renews while the run goes on; one left to
-lapse (its executor killed) is settled as crashed and the stage asked for again."""
+is started per run, and every run shares one Prefect client. A claim is a lease the executor
+renews while the run goes on; one left to lapse (its executor killed) is settled as crashed and
+the stage asked for again."""
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from uuid import UUID
 
+import httpx
 from prefect import Flow
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.actions import FlowRunCreate
+from prefect.client.schemas.objects import FlowRun, FlowRunPolicy, StateType
+from prefect.context import AsyncClientContext, SyncClientContext
 from prefect.flow_engine import run_flow_async
-from prefect.states import Crashed
+from prefect.settings import (
+    PREFECT_CLIENT_MAX_RETRIES,
+    PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    temporary_settings,
+)
+from prefect.states import Crashed, Pending, to_state_create
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
@@ -47,6 +59,58 @@ def runnable_flows() -> dict[str, Flow[Any, Any]]:
         copy.flow_run_name = None
         flows[stage_flow.name] = copy
     return flows
+
+
+@contextlib.asynccontextmanager
+async def shared_prefect_clients() -> AsyncIterator[None]:
+    """One Prefect client, async and sync, for every run started inside (the runs are tasks
+    of this context, so they inherit it). Left to itself, the flow engine opens a new client
+    for each run, and a sync one to read the default result storage: each builds a TLS
+    context, which here cost a third of the executor's CPU. Opening them asks nothing of
+    Prefect (no version check), so the executor starts while Prefect is down and its runs
+    wait as before. A request that finds Prefect gone is tried twice more (2 s, then 4 s)
+    rather than Prefect's five times over a minute, which a long-lived client would otherwise
+    do: the run is then put back to wait, and the executor backs off as a whole.
+
+    No flow-run heartbeats either: the first goes out as each run starts, as an event the
+    Prefect server must store, while a stage run takes well under a second and a run whose
+    executor dies is caught by its lapsed claim (`recover_lapsed`), not by a heartbeat."""
+    with (
+        temporary_settings(
+            updates={
+                PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+                PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED: False,
+                PREFECT_CLIENT_MAX_RETRIES: 2,
+            }
+        ),
+        SyncClientContext.get_or_create(),
+    ):
+        async with AsyncClientContext.get_or_create():
+            yield
+
+
+async def create_flow_run(
+    client: PrefectClient, flow: Flow[Any, Any], flow_id: UUID, request: FlowRequest
+) -> FlowRun:
+    """What `PrefectClient.create_flow_run` does, but for a flow already registered: that
+    call registers the flow again on every run, a write the Prefect server must make each
+    time. The run is named by the case reference and tagged with it."""
+    reference = str(request.parameters.get("reference", ""))
+    body = FlowRunCreate(
+        flow_id=flow_id,
+        flow_version=flow.version,
+        name=request.run_name,
+        parameters=request.parameters,
+        tags=[reference],
+        state=to_state_create(Pending()),
+        empirical_policy=FlowRunPolicy(
+            retries=flow.retries, retry_delay=int(flow.retry_delay_seconds or 0)
+        ),
+    )
+    response = await client.request(
+        "POST", "/flow_runs/", json=body.model_dump(mode="json", exclude_unset=True)
+    )
+    return FlowRun.model_validate(response.json())
 
 
 def due(engine: Engine, *, limit: int) -> list[FlowRequest]:
@@ -128,13 +192,15 @@ def finish(engine: Engine, request_id: int, **values: Any) -> None:
 
 def release(engine: Engine, request: FlowRequest, error: BaseException) -> None:
     """Put a request that could not run back in the queue, counting the attempt; one refused
-    MAX_ATTEMPTS times fails for good."""
+    MAX_ATTEMPTS times fails for good. Prefect out of reach is no refusal: however long it
+    is down, the request waits."""
     assert request.id is not None
     attempts = request.attempts + 1
+    unreachable = isinstance(error, httpx.TransportError)
     finish(
         engine,
         request.id,
-        status="failed" if attempts >= MAX_ATTEMPTS else "pending",
+        status="failed" if attempts >= MAX_ATTEMPTS and not unreachable else "pending",
         flow_run_id=None,
         attempts=attempts,
         last_error=f"{type(error).__name__}: {error}"[:500],
@@ -149,6 +215,8 @@ class Executor:
         self.engine = engine
         self.lease = timedelta(seconds=settings.stage_lease_seconds)
         self.flows = runnable_flows()
+        # Each stage flow's id in Prefect, registered on its first run.
+        self.flow_ids: dict[str, UUID] = {}
         self.running: dict[int, tuple[Priority, asyncio.Task[None]]] = {}
         self.wake = asyncio.Event()
         self.backoff = 0.0
@@ -198,13 +266,14 @@ class Executor:
         """Create the flow run (named by the case reference, tagged with it) and run it here."""
         assert request.id is not None
         flow = self.flows[request.flow_name]
-        reference = str(request.parameters.get("reference", ""))
         try:
             async with get_client() as client:
-                flow_run: FlowRun = await client.create_flow_run(
-                    flow, name=request.run_name, parameters=request.parameters, tags=[reference]
-                )
+                if flow.name not in self.flow_ids:
+                    self.flow_ids[flow.name] = await client.create_flow(flow)
+                flow_run = await create_flow_run(client, flow, self.flow_ids[flow.name], request)
         except Exception as exc:
+            # A Prefect server started afresh knows none of the flows: register them again.
+            self.flow_ids.clear()
             release(self.engine, request, exc)
             self._wait_on_prefect()
             return
@@ -230,19 +299,24 @@ class Executor:
     async def recover_lapsed(self) -> int:
         """Settle the runs of executors that died: the Prefect run is marked crashed and the
         stage asked for again (once, however many executors see it); a claim that never
-        became a run simply goes back in the queue."""
+        became a run simply goes back in the queue. Once Prefect is found out of reach, the
+        rest are settled without it: each try would hold up this executor's loop (and the
+        renewal of its own claims) for seconds."""
         rows = lapsed(self.engine, not_ids=list(self.running))
+        reachable = True
         for row in rows:
             assert row.id is not None
             if row.flow_run_id is None:
                 finish(self.engine, row.id, status="pending")
                 continue
             try:
-                async with get_client() as client:
-                    await client.set_flow_run_state(
-                        row.flow_run_id, Crashed(message="its executor stopped"), force=True
-                    )
+                if reachable:
+                    async with get_client() as client:
+                        await client.set_flow_run_state(
+                            row.flow_run_id, Crashed(message="its executor stopped"), force=True
+                        )
             except Exception as exc:
+                reachable = not isinstance(exc, httpx.TransportError)
                 log.warning("could not mark %s crashed in Prefect: %s", row.run_name, exc)
             with transaction(self.engine) as session:
                 again = outbox.settle_crash(session, flow_run_id=row.flow_run_id)
@@ -255,7 +329,12 @@ class Executor:
 
     async def execute_forever(self) -> None:
         """Fill free slots as they free up or every dispatch interval; renew this executor's
-        claims and settle lapsed ones a few times a lease."""
+        claims and settle lapsed ones a few times a lease. Every run shares one client."""
+        async with shared_prefect_clients():
+            await self._execute()
+
+    async def _execute(self) -> None:
+        """The executor's loop (see `execute_forever`)."""
         housekeeping_every = self.settings.stage_lease_seconds / 4
         next_housekeeping = 0.0
         while True:

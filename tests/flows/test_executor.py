@@ -1,24 +1,30 @@
 """Stage runs executed in a long-lived process (flows/executor.py) on a real Prefect server:
 each is a flow run named by the case reference; a decision's next stage overtakes a backlog of
-bulk work; and an executor killed mid-run loses nothing: its run is settled as crashed and the
-stage runs again."""
+bulk work; runs share one Prefect client and send no heartbeats, and wait while Prefect is
+down; and an executor killed mid-run loses nothing: its run is settled as crashed and the stage
+runs again."""
 
 import asyncio
+import contextlib
 import os
 import signal
+import ssl
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import StateType
+from prefect.flow_engine import AsyncFlowRunEngine
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from flows.executor import Executor
+from flows.executor import MAX_ATTEMPTS, Executor, release, shared_prefect_clients
 from lifecycle import schema
 from lifecycle.db import transaction
 from lifecycle.models import Case, FlowRequest, Gate
@@ -27,7 +33,7 @@ from lifecycle.runorder import Priority
 from lifecycle.schemas import GateDecisionIn
 from lifecycle.services import cases, gates
 from lifecycle.settings import Settings
-from tests.e2e.support import wait_until
+from tests.e2e.support import free_port, wait_until
 from tests.flows.test_stage_flows import raise_case
 
 pytestmark = pytest.mark.prefect
@@ -119,6 +125,109 @@ def test_a_decision_overtakes_a_backlog_of_new_cases(
     assert len(started) == 2
     run(drain(executor))
     assert all(requests_of(product_database, c)[0].status == "completed" for c in backlog)
+
+
+def test_runs_share_one_prefect_client_and_register_each_flow_once(
+    prefect: str,
+    product_database: Engine,
+    make_user: Any,
+    settings: Settings,
+    run: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("legal")
+    # Opening a Prefect client builds a TLS context: the cost that sharing one avoids.
+    opened: list[Any] = []
+    create_default_context = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        opened.append(args)
+        return create_default_context(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    registered: list[str] = []
+    create_flow = PrefectClient.create_flow
+
+    async def counting_create_flow(self: PrefectClient, flow: Any) -> Any:
+        registered.append(flow.name)
+        return await create_flow(self, flow)
+
+    monkeypatch.setattr(PrefectClient, "create_flow", counting_create_flow)
+    heartbeats: list[Any] = []
+    monkeypatch.setattr(
+        AsyncFlowRunEngine, "_emit_flow_run_heartbeat", lambda *args: heartbeats.append(args)
+    )
+    executor = Executor(
+        settings.model_copy(update={"dispatch_interval_seconds": 0.1}), product_database
+    )
+
+    async def all_completed(count: int) -> None:
+        while True:
+            with Session(product_database) as session:
+                statuses = session.exec(select(FlowRequest.status)).all()
+            if len(statuses) == count and set(statuses) == {"completed"}:
+                return
+            await asyncio.sleep(0.1)
+
+    async def execute() -> tuple[list[Any], list[Any]]:
+        # The executor as the dispatcher runs it, until the runs asked for are done.
+        executing = asyncio.create_task(executor.execute_forever())
+        try:
+            raise_case(product_database, requester, settings)
+            await asyncio.wait_for(all_completed(2), timeout=60)
+            warmed_up = list(opened)
+            for _ in range(3):
+                raise_case(product_database, requester, settings)
+            await asyncio.wait_for(all_completed(8), timeout=60)
+            return warmed_up, opened[len(warmed_up) :]
+        finally:
+            executing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await executing
+
+    warmed_up, after = run(execute())
+    # The shared clients open as the executor starts (a TLS context each); the six runs after
+    # the first case's two open none (without sharing: three for each run).
+    assert after == [] and len(warmed_up) <= 3
+    assert sorted(registered) == ["legal-consultation", "purchase-request"]
+    assert heartbeats == []
+
+
+def test_runs_wait_while_prefect_is_down(
+    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+) -> None:
+    requester, _ = make_user("requester")
+    case_id, _ = raise_case(product_database, requester, settings)
+    executor = Executor(settings, product_database)
+
+    async def execute() -> None:
+        # Nobody listens there: the shared clients open all the same, and the run waits.
+        with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
+            async with shared_prefect_clients():
+                executor.fill()
+                await asyncio.gather(*(task for _, task in executor.running.values()))
+
+    run(execute())
+    [row] = requests_of(product_database, case_id)
+    assert (row.status, row.attempts, row.flow_run_id) == ("pending", 1, None)
+    assert row.last_error and row.last_error.startswith("ConnectError")
+    assert executor.backoff == 1.0
+
+
+def test_prefect_out_of_reach_never_fails_a_request_for_good(
+    product_database: Engine, make_user: Any, settings: Settings
+) -> None:
+    requester, _ = make_user("requester")
+    case_id, _ = raise_case(product_database, requester, settings)
+    [row] = requests_of(product_database, case_id)
+    row.attempts = MAX_ATTEMPTS - 1
+    release(product_database, row, httpx.ConnectError("All connection attempts failed"))
+    [waiting] = requests_of(product_database, case_id)
+    assert (waiting.status, waiting.attempts) == ("pending", MAX_ATTEMPTS)
+    # Prefect answering and refusing, as often, is another matter.
+    release(product_database, waiting, ValueError("refused"))
+    assert requests_of(product_database, case_id)[0].status == "failed"
 
 
 @pytest.mark.postgres
