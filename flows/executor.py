@@ -22,6 +22,7 @@ from prefect.client.schemas.objects import FlowRun, FlowRunPolicy, StateType
 from prefect.context import AsyncClientContext, SyncClientContext
 from prefect.flow_engine import run_flow_async
 from prefect.settings import (
+    PREFECT_API_URL,
     PREFECT_CLIENT_MAX_RETRIES,
     PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED,
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -74,7 +75,13 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
 
     No flow-run heartbeats either: the first goes out as each run starts, as an event the
     Prefect server must store, while a stage run takes well under a second and a run whose
-    executor dies is caught by its lapsed claim (`recover_lapsed`), not by a heartbeat."""
+    executor dies is caught by its lapsed claim (`recover_lapsed`), not by a heartbeat.
+
+    Without a Prefect API URL there is nothing to share: opening a client would start
+    Prefect's temporary server, tens of seconds in which this loop could do nothing else."""
+    if not PREFECT_API_URL.value():
+        yield
+        return
     with (
         temporary_settings(
             updates={
