@@ -1,5 +1,6 @@
 """Starts the whole product as child processes and keeps them running: an embedded Prefect
-server (unless PREFECT_API_URL is set), the stage runner, the dispatcher and the API."""
+server (unless PREFECT_API_URL is set), the dispatcher, the API, and the stage runner when
+stage runs go to deployments (in process, the dispatcher serves the schedules)."""
 
 import os
 import signal
@@ -88,8 +89,10 @@ def launch(settings: Settings) -> int:
         children.append(Child("prefect-server", command("prefect-server")))
     else:
         prefect_ui = prefect_url.removesuffix("/api")
+    if settings.stage_execution == "deployments":
+        # Otherwise the dispatcher serves the deployments itself (flows/dispatcher.py).
+        children.append(Child("runner", command("runner")))
     children += [
-        Child("runner", command("runner")),
         Child("dispatcher", command("dispatcher")),
         Child("api", command("api")),
     ]

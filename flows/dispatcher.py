@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from flows.executor import Executor, due
-from flows.runner import deployment_name
+from flows.runner import deployment_name, serve_all
 from lifecycle.db import get_engine, transaction
 from lifecycle.models import FlowRequest, utcnow
 from lifecycle.services import outbox
@@ -209,6 +209,40 @@ class Dispatcher:
         await asyncio.gather(stages, self.deliver_forever())
 
 
+async def serve_schedules_until_stopped() -> None:
+    """Serve the deployments (the daily sweeps' schedules, and the stages for a run started
+    from the Prefect UI) from this process, when stage runs run here too: a stage runner of
+    its own would hold another Python process, about 130 MB, to start three runs a day.
+    Returns when the runner is told to stop (SIGTERM); if it fails (Prefect out of reach),
+    it starts again after a pause while mail and stage runs go on."""
+    delay = 1.0
+    while True:
+        try:
+            await serve_all()
+            return
+        except Exception as exc:
+            log.warning("the schedules wait: Prefect did not accept them (%s)", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+
 async def dispatch_forever() -> None:
-    """Run the dispatcher with the process settings."""
-    await Dispatcher(get_settings(), get_engine()).run_forever()
+    """Run the dispatcher with the process settings; in process mode, serve the schedules
+    beside it, and stop both when either ends (the runner stopped by SIGTERM)."""
+    settings = get_settings()
+    dispatcher = Dispatcher(settings, get_engine())
+    if settings.stage_execution != "in_process":
+        await dispatcher.run_forever()
+        return
+    parts = [
+        asyncio.create_task(dispatcher.run_forever()),
+        asyncio.create_task(serve_schedules_until_stopped()),
+    ]
+    try:
+        ended, _ = await asyncio.wait(parts, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for part in parts:
+            part.cancel()
+        await asyncio.gather(*parts, return_exceptions=True)
+    for part in ended:
+        part.result()  # a part that failed fails the process, for its supervisor to restart

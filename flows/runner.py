@@ -1,5 +1,6 @@
 """The stage runner: serves every stage flow and scheduled sweep as a deployment of this
-process (the embedded default). A work pool uses prefect.yaml's deployments instead."""
+process: `procure runner` when stage runs go to deployments, the dispatcher itself when they
+run in process (the embedded default). A work pool uses prefect.yaml's deployments instead."""
 
 import inspect
 from typing import Any

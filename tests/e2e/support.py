@@ -167,6 +167,20 @@ class Product:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process = None
 
+    def parts(self) -> list[str]:
+        """The `procure` commands running as the product's processes, sorted."""
+        assert self.process is not None
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                session = int(stat.read_text().rsplit(")", 1)[1].split()[3])
+                argv = (stat.parent / "cmdline").read_bytes().decode().split("\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if session == self.process.pid and "api.cli" in argv:
+                found.append(argv[argv.index("api.cli") + 1])
+        return sorted(found)
+
     def cli(self, *args: str) -> str:
         """Run the `procure` command line with the product's environment."""
         result = subprocess.run(

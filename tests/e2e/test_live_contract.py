@@ -63,6 +63,9 @@ def test_a_key_contract_is_varied_and_re_procured_when_it_expires(
     )
     api = {role: Api(product.url, token) for role, (_, token) in people.items()}
     manager_id = people["contract_manager"][0]
+    # Stage runs in process: the dispatcher also serves the schedules (the sweep run below),
+    # with no stage runner of its own.
+    assert "dispatcher" in product.parts() and "runner" not in product.parts()
     today = date.today()
 
     # The manager's contract-management training is on record before they are named.
