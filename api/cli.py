@@ -239,11 +239,11 @@ def _training_needs(_args: argparse.Namespace) -> int:
 
 
 def _start(_args: argparse.Namespace) -> int:
-    """Everything, supervised."""
-    from api.launcher import launch
-
-    get_engine()  # create the schema before the children race to do it
-    return launch(get_settings())
+    """Everything, supervised: the schema made or migrated here, before the children race to
+    do it; then this process becomes the supervisor alone (api/launcher.py), which imports
+    none of the rest and so holds about 40 MB less for as long as the product runs."""
+    get_engine()
+    os.execv(sys.executable, [sys.executable, "-m", "api.launcher"])
 
 
 def _api(_args: argparse.Namespace) -> int:

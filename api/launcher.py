@@ -144,3 +144,10 @@ def launch(settings: Settings) -> int:
         for child in reversed(children):
             child.stop()
     return 0
+
+
+if __name__ == "__main__":
+    # `procure start` becomes this once the schema is ready (api/cli.py).
+    from lifecycle.settings import get_settings
+
+    sys.exit(launch(get_settings()))
