@@ -99,14 +99,18 @@ def test_procurement_always_approves_and_legal_is_monotone_in_size(
     award: int, first: int, second: int, category: Category
 ) -> None:
     """Whatever the change, procurement approves; a larger change never needs fewer
-    approvals than a smaller one; and legal joins exactly when the value share is passed."""
+    approvals than a smaller one; and legal joins exactly when the value share is passed.
+    The contract is already over the threshold, so no rise can cross it (a rise that does
+    needs legal whatever its size: its own test above)."""
     small, large = sorted((abs(first), abs(second)))
-    smaller = approvals_needed(
-        change(award_value_pence=award, value_change_pence=small, category=category), LIMITS
-    )
-    larger = approvals_needed(
-        change(award_value_pence=award, value_change_pence=-large, category=category), LIMITS
-    )
+    contract = {
+        "award_value_pence": award,
+        "value_now_pence": award,
+        "threshold_pence": 1,
+        "category": category,
+    }
+    smaller = approvals_needed(change(value_change_pence=small, **contract), LIMITS)
+    larger = approvals_needed(change(value_change_pence=-large, **contract), LIMITS)
     assert smaller.roles[0] is Role.PROCUREMENT and larger.roles[0] is Role.PROCUREMENT
     assert set(smaller.roles) <= set(larger.roles)
     share = 15 if category is Category.WORKS else 10
