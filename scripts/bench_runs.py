@@ -227,9 +227,7 @@ def raise_and_wait(requester: httpx.Client, db: sqlite3.Connection) -> tuple[int
 FLOOR_CODE = """
 import asyncio, time
 from prefect import flow
-from prefect.context import AsyncClientContext, SyncClientContext
-from prefect.settings import (PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED,
-    PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings)
+from flows.executor import shared_prefect_clients
 
 @flow(name="bench-floor")
 async def empty(n: int) -> int:
@@ -244,12 +242,8 @@ async def calls(count):
 
 async def main(count):
     print(await calls(count))
-    # As the executor runs them: one client for every run, no heartbeats.
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
-                                     PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED: False}):
-        with SyncClientContext.get_or_create():
-            async with AsyncClientContext.get_or_create():
-                print(await calls(count))
+    async with shared_prefect_clients():  # as the executor runs them
+        print(await calls(count))
 """
 
 
@@ -262,7 +256,7 @@ def floor_runs_per_second(prefect_url: str, count: int) -> tuple[float, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_API_URL=prefect_url, PREFECT_SERVER_ANALYTICS_ENABLED="false")
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     default, shared = out.stdout.strip().splitlines()[-2:]
     return float(default), float(shared)
