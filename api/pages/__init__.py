@@ -11,6 +11,7 @@ from api.pages import (
     cases_list,
     delegations,
     errors,
+    handover,
     home,
     lessons,
     new_request,
@@ -39,3 +40,4 @@ def install(app: FastAPI) -> None:
     for module in (auth, home, cases_list, new_request, register, lessons, case, assurance, users):
         app.include_router(module.router)
     app.include_router(delegations.router)
+    app.include_router(handover.router)

@@ -48,7 +48,16 @@ def _roles(data: FormData) -> list[str]:
     return [value for value in data.getlist("roles") if isinstance(value, str)]
 
 
-def _refused(page: Page, result: object) -> Response | None:
+def successor_items(page: Page, user_id: int, chosen: int | None) -> list[dict[str, Any]]:
+    """The active contract managers who could take over this person's contracts, as options."""
+    return [
+        {"value": person.id, "text": person.name, "selected": person.id == chosen}
+        for person in users.with_role(page.db, role=Role.CONTRACT_MANAGER)
+        if person.id != user_id
+    ]
+
+
+def refused_page(page: Page, result: object) -> Response | None:
     """A refusal for want of a role is a page of its own (nothing else on the form matters)."""
     if isinstance(result, FormErrors) and result.status_code == 403:
         return page.render(
@@ -110,7 +119,7 @@ def add_user(page: SignedInPage, data: Form) -> Response:
         ),
         LABELS,
     )
-    if refused := _refused(page, result):
+    if refused := refused_page(page, result):
         return refused
     if isinstance(result, FormErrors):
         values = {"name": name, "email": email, "roles": roles, "invite": invite}
@@ -145,6 +154,7 @@ def _user_page(
         account=found,
         manage=page.may(Area.MANAGE_USERS),
         is_me=found.user.id == page.me.id,
+        live=users.live_contract_count(page.db, user_id=user_id),
         role_items=role_items(roles),
         errors=errors,
     )
@@ -163,7 +173,7 @@ def change_roles(user_id: int, page: SignedInPage, data: Form) -> Response:
     result = page.attempt(
         lambda: users.change_roles(page.db, by=page.me, user_id=user_id, roles=chosen), LABELS
     )
-    if refused := _refused(page, result):
+    if refused := refused_page(page, result):
         return refused
     if isinstance(result, FormErrors):
         return _user_page(page, user_id, chosen_roles=chosen, errors=result)
@@ -173,7 +183,7 @@ def change_roles(user_id: int, page: SignedInPage, data: Form) -> Response:
 def _act(page: Page, user_id: int, field: str, action: Callable[[], Any], done: str) -> Response:
     """A button with no fields: do it, or show why not beside the button."""
     result = page.attempt(action, {})
-    if refused := _refused(page, result):
+    if refused := refused_page(page, result):
         return refused
     if isinstance(result, FormErrors):
         errors = FormErrors(status_code=result.status_code)
@@ -188,11 +198,6 @@ def _confirm_page(
     """Ask before switching someone off; one who manages live contracts names a successor."""
     found = users.account(page.db, by=page.me, user_id=user_id)
     live = users.live_contract_count(page.db, user_id=user_id)
-    successors = [
-        {"value": person.id, "text": person.name, "selected": person.id == chosen}
-        for person in users.with_role(page.db, role=Role.CONTRACT_MANAGER)
-        if person.id != user_id
-    ]
     return page.render(
         "pages/users_deactivate.html",
         status_code=errors.status_code if errors else 200,
@@ -201,7 +206,7 @@ def _confirm_page(
         account=found,
         is_me=found.user.id == page.me.id,
         live=live,
-        successors=successors,
+        successors=successor_items(page, user_id, chosen),
         errors=errors,
     )
 
@@ -233,7 +238,7 @@ def deactivate(user_id: int, page: SignedInPage, data: Form) -> Response:
         ).leaver
 
     result = page.attempt(act, {"successor_id": "Successor", "to_user_id": "Successor"})
-    if refused := _refused(page, result):
+    if refused := refused_page(page, result):
         return refused
     if isinstance(result, FormErrors):
         errors = FormErrors(status_code=result.status_code)

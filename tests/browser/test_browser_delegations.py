@@ -120,3 +120,37 @@ def test_an_admin_switches_off_a_manager_only_with_a_successor(
     press(admin, "Yes, deactivate Lee Leaver")
     expect(admin.locator("main")).to_contain_text("Lee Leaver is deactivated")
     look(admin, "deactivated-with-successor")
+
+
+def test_an_admin_hands_over_a_managers_contracts_from_their_page(
+    product: Product, staff: Staff, person: Person, look: Looker
+) -> None:
+    ada = staff.enrol("Ada Admin", "admin")
+    mo = staff.enrol("Mo Mover", "contract_manager")
+    sam = staff.enrol("Sam Successor", "contract_manager")
+    rita = staff.enrol("Rita Requester", "requester")
+    raised = Api(product.url, rita.api_token).post("/cases", json=purchase_request())
+    assert raised.status_code == 201, raised.text
+    engine = make_engine(f"sqlite:///{product.env['PROCURE_DATA_DIR']}/procure.db")
+    with transaction(engine) as session:
+        case = session.get(Case, raised.json()["id"])
+        assert case is not None
+        case.contract_manager_id = mo.user_id
+        session.add(case)
+    engine.dispose()
+
+    admin = person("ada")
+    sign_in(admin, ada)
+    admin.goto(f"/app/users/{mo.user_id}")
+    expect(admin.locator("main")).to_contain_text("Mo Mover manages 1 live contract")
+    admin.get_by_role("button", name="Hand over their contracts").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Hand over their contracts")
+    look(admin, "handover")
+    press(admin, "Hand over 1 contract")
+    expect(admin.locator("#successor_id-error")).to_contain_text("Select who takes over")
+    look(admin, "handover-unchosen")
+    admin.select_option("#successor_id", str(sam.user_id))
+    press(admin, "Hand over 1 contract")
+    expect(admin.locator("main")).to_contain_text("1 live contract handed over to Sam Successor")
+    expect(admin.locator("main")).to_contain_text("Active")
+    look(admin, "handed-over")

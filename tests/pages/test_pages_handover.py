@@ -64,3 +64,71 @@ def test_a_manager_of_live_contracts_keeps_the_role_until_they_are_handed_over(
     # Adding a role is no loss of the manager role.
     kept = admin.submit(url, f"{url}/roles", {"roles": ["contract_manager", "legal"]})
     assert kept.status_code == 303
+
+
+def test_an_admin_hands_over_someones_contracts_and_they_keep_their_account(
+    signed_in: Any, engine: Engine, make_user: Any
+) -> None:
+    admin, _, _ = signed_in("admin")
+    requester, _ = make_user("requester")
+    mover, _ = make_user("contract_manager", name="Mo Mover")
+    successor, _ = make_user("contract_manager", name="Sam Successor")
+    first, second = (live_case(engine, requester, mover, number) for number in (1, 2))
+    user_page = admin.get(f"/app/users/{mover.id}")
+    assert "Mo Mover manages 2 live contracts" in user_page.text
+    assert f'href="/app/users/{mover.id}/handover"' in user_page.text
+    url = f"/app/users/{mover.id}/handover"
+    form = admin.get(url)
+    assert "PR-2026-0001" in form.text and "PR-2026-0002" in form.text
+    assert f'<option value="{successor.id}">Sam Successor</option>' in form.text
+    assert f'<option value="{mover.id}">' not in form.text  # not to themselves
+    unchosen = admin.submit(url, url, {"successor_id": ""})
+    assert unchosen.status_code == 422
+    assert "Select who takes over the contracts" in unchosen.text
+    assert manager_of(engine, first) == mover.id
+    done = admin.submit(url, url, {"successor_id": str(successor.id)})
+    assert done.status_code == 303 and done.headers["location"] == f"/app/users/{mover.id}"
+    shown = admin.get(done.headers["location"]).text
+    assert "2 live contracts handed over to Sam Successor" in shown
+    assert manager_of(engine, first) == manager_of(engine, second) == successor.id
+    assert is_active(engine, mover)
+    # Now nothing holds the role: it can go.
+    url = f"/app/users/{mover.id}"
+    assert admin.submit(url, f"{url}/roles", {"roles": "legal"}).status_code == 303
+
+
+def test_a_successor_who_cannot_take_over_is_refused_beside_the_choice(
+    signed_in: Any, engine: Engine, make_user: Any
+) -> None:
+    admin, _, _ = signed_in("admin")
+    requester, _ = make_user("requester")
+    mover, _ = make_user("contract_manager", name="Mo Mover")
+    lawyer, _ = make_user("legal", name="Lou Lawyer")
+    case_id = live_case(engine, requester, mover, 1)
+    url = f"/app/users/{mover.id}/handover"
+    for chosen in (str(lawyer.id), str(mover.id), "99999999", "1e9", "-1"):
+        refused = admin.submit(url, url, {"successor_id": chosen})
+        assert refused.status_code in (409, 422), chosen
+        assert 'id="successor_id-error"' in refused.text, chosen
+        assert chosen not in refused.text.split("successor_id-error")[1][:300], chosen
+    assert manager_of(engine, case_id) == mover.id
+
+
+def test_only_admins_reach_the_handover_page_and_unknown_people_are_not_told_apart(
+    signed_in: Any, engine: Engine, make_user: Any
+) -> None:
+    requester, _ = make_user("requester")
+    mover, _ = make_user("contract_manager", name="Mo Mover")
+    successor, _ = make_user("contract_manager", name="Sam Successor")
+    case_id = live_case(engine, requester, mover, 1)
+    auditor, _, _ = signed_in("auditor")
+    assert "Hand over their contracts" not in auditor.get(f"/app/users/{mover.id}").text
+    for person in (auditor, signed_in("procurement")[0], signed_in("contract_manager")[0]):
+        for user_id in (mover.id, 99999):
+            url = f"/app/users/{user_id}/handover"
+            assert person.get(url).status_code == 403
+            posted = person.submit("/app/", url, {"successor_id": str(successor.id)})
+            assert posted.status_code == 403
+    assert manager_of(engine, case_id) == mover.id
+    admin, _, _ = signed_in("admin")
+    assert admin.get("/app/users/99999/handover").status_code == 404
