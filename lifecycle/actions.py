@@ -42,6 +42,8 @@ from lifecycle.guards import (
 from lifecycle.kpis import (
     assessment_conflict,
     assessment_refusal,
+    fewer_kpis_conflict,
+    fewer_kpis_refusal,
     kpi_setting_conflict,
     kpi_setting_refusal,
 )
@@ -76,6 +78,7 @@ class Action(StrEnum):
     START_EXIT = "start_exit"
     ADD_LESSON = "add_lesson"
     SET_KPI = "set_kpi"
+    RECORD_FEWER_KPIS_REASON = "record_fewer_kpis_reason"
     ASSESS_KPIS = "assess_kpis"
     PROPOSE_VARIATION = "propose_variation"
     DECIDE_VARIATION = "decide_variation"
@@ -104,6 +107,8 @@ class CaseState:
     # The case's (actor, action) audit events, oldest first: who prepared what a gate decides.
     events: tuple[tuple[int | None, str], ...] = ()
     kpis: int = 0  # how many KPIs the contract sets
+    # Whether it sets fewer than s.52 asks with no reason recorded (lifecycle.kpis.kpi_shortfall).
+    kpis_short: bool = False
     ending: EndState = EndState()  # its variations, expiry decision and termination notice
 
 
@@ -184,6 +189,10 @@ def _guards(case: CaseState, person: Person) -> dict[Action, tuple[str, str]]:
         Action.SET_KPI: (
             kpi_setting_refusal(me, Role.PROCUREMENT in roles, manager),
             kpi_setting_conflict(*where),
+        ),
+        Action.RECORD_FEWER_KPIS_REASON: (
+            fewer_kpis_refusal(Role.PROCUREMENT in roles),
+            fewer_kpis_conflict(*where, case.kpis_short),
         ),
         Action.ASSESS_KPIS: (
             assessment_refusal(me, Role.PROCUREMENT in roles, manager),

@@ -92,6 +92,15 @@ def fewer_kpis_refusal(procurement: bool) -> str:
     return "" if procurement else "only procurement records why a contract has fewer KPIs"
 
 
+def fewer_kpis_conflict(reference: str, stage: Stage, status: Status, short: bool) -> str:
+    """Why no reason for fewer KPIs can be recorded now: outside the stages KPIs are set in, or
+    when the contract is not short of them (it sets enough, is under the threshold, or already
+    records why)."""
+    if conflict := kpi_setting_conflict(reference, stage, status):
+        return conflict
+    return "" if short else f"case {reference} is not short of KPIs: there is nothing to explain"
+
+
 def assessment_refusal(user_id: int | None, procurement: bool, manager_id: int | None) -> str:
     """The contract manager or procurement assess the contract's KPIs."""
     if user_id == manager_id or procurement:

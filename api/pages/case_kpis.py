@@ -12,7 +12,7 @@ from api.pages import forms
 from api.pages.case_forms import Fields, act
 from api.pages.forms import FormErrors
 from api.pages.web import Form, SignedInPage
-from lifecycle.schemas import AssessmentIn, ContractKpiIn
+from lifecycle.schemas import AssessmentIn, ContractKpiIn, FewerKpisIn
 from lifecycle.services import performance
 
 router = APIRouter(prefix="/cases/{case_id}", include_in_schema=False)
@@ -22,6 +22,7 @@ KPI_FIELDS: Fields = {
     "measure": ("kpi_measure", "How it is measured"),
     "target": ("kpi_target", "Target"),
 }
+FEWER_KPIS_FIELDS: Fields = {"reason": ("fewer_kpis_reason", "Why fewer KPIs are appropriate")}
 ASSESSMENT_FIELDS: Fields = {
     "period_end": ("assessment_period_end", "Assessed up to"),
     "ratings": ("assessment-ratings", "Ratings"),
@@ -75,6 +76,25 @@ def set_kpi(case_id: int, page: SignedInPage, data: Form) -> Response:
             page.db, case=case, user=page.me, kpi=kpi, settings=page.settings
         ),
         done=lambda kpi: f"KPI set: {kpi.name}",
+    )
+
+
+@router.post("/fewer-kpis-reason")
+def record_fewer_kpis_reason(case_id: int, page: SignedInPage, data: Form) -> Response:
+    """Record, once, why the contract sets fewer KPIs than s.52 asks (procurement)."""
+    reason = forms.text(data, "fewer_kpis_reason")
+    return act(
+        page,
+        case_id,
+        data,
+        form="fewer-kpis",
+        fields=FEWER_KPIS_FIELDS,
+        model=lambda: FewerKpisIn.model_validate({"reason": reason}),
+        call=lambda case, why: performance.record_fewer_kpis_reason(
+            page.db, case=case, user=page.me, why=why
+        ),
+        done=lambda case: "Recorded why the contract sets fewer than 3 KPIs",
+        ask={"fewer_kpis_reason": "Say why fewer KPIs are appropriate"},
     )
 
 

@@ -44,6 +44,7 @@ FORMS = {
     "review": Action.SUBMIT_REVIEW,
     "exit": Action.START_EXIT,
     "kpi": Action.SET_KPI,
+    "fewer-kpis": Action.RECORD_FEWER_KPIS_REASON,
     "assessment": Action.ASSESS_KPIS,
     "variation": Action.PROPOSE_VARIATION,
     "variation-decision": Action.DECIDE_VARIATION,
@@ -179,7 +180,10 @@ def show(
         performance.performance(page.db, case=case, settings=page.settings)
     )
     state = replace(
-        case_state(detail), kpis=len(kpis.kpis), ending=expiry.end_state(page.db, case=case)
+        case_state(detail),
+        kpis=len(kpis.kpis),
+        kpis_short=bool(kpis.shortfall),
+        ending=expiry.end_state(page.db, case=case),
     )
     assert page.me.id is not None
     me = Person(id=page.me.id, roles=tuple(users.roles_of(page.me)))

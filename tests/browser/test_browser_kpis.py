@@ -111,3 +111,26 @@ def test_a_manager_sets_reports_and_assesses_kpis_and_reads_them_over_time(
     expect(manager.locator("main")).to_contain_text("Next assessment due")
     manager.locator("#kpis").scroll_into_view_if_needed()
     look(manager, "kpis-over-time")
+
+
+def test_procurement_records_why_a_large_contract_sets_fewer_kpis(
+    staff: Staff, person: Person, look: Looker, product: Product
+) -> None:
+    rita = staff.enrol("Rita Requester", "requester")
+    mo = staff.enrol("Mo Manager", "contract_manager")
+    pat = staff.enrol("Pat Buyer", "procurement")
+    case_id = live_contract(product, rita.user_id, mo.user_id)
+    buyer = person("pat")
+    sign_in(buyer, pat)
+    buyer.goto(f"/app/cases/{case_id}")
+    buyer.locator(".govuk-details__summary-text", has_text="Record why it sets fewer").click()
+    look(buyer, "fewer-kpis-form")
+    press(buyer, "Record the reason")
+    expect(buyer.locator("#fewer_kpis_reason-error")).to_contain_text("Say why")
+    look(buyer, "fewer-kpis-refused")
+    buyer.fill("#fewer_kpis_reason", "One annual inspection: a single KPI measures it")
+    press(buyer, "Record the reason")
+    expect(buyer.locator("main")).to_contain_text("Recorded why the contract sets fewer")
+    expect(buyer.locator("#kpis")).to_be_visible()
+    expect(buyer.locator("main")).to_contain_text("One annual inspection: a single KPI")
+    look(buyer, "fewer-kpis-recorded")

@@ -153,3 +153,9 @@ def test_the_case_page_offers_kpi_forms_as_the_services_allow() -> None:
     assert Action.ASSESS_KPIS not in open_actions(replace(live, kpis=3), requester)
     closed = replace(live, kpis=3, status=Status.CLOSED, pending_gate=GateKind.CLOSURE)
     assert not {Action.SET_KPI, Action.ASSESS_KPIS} & open_actions(closed, buyer)
+    # Why fewer KPIs: procurement only, and only while the contract is short of them.
+    fewer = Action.RECORD_FEWER_KPIS_REASON
+    assert fewer in open_actions(replace(signing, kpis_short=True), buyer)
+    assert fewer not in open_actions(replace(signing, kpis_short=True), manager)
+    assert fewer not in open_actions(signing, buyer)
+    assert fewer not in open_actions(replace(closed, kpis_short=True), buyer)

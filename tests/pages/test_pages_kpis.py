@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from lifecycle.models import Kpi, KpiAssessment
+from lifecycle.rules import Stage
 from lifecycle.settings import Settings
 from tests.api.kpi_support import TODAY, contract_case
 from tests.pages.test_pages_case import visible
@@ -80,3 +81,42 @@ def test_the_manager_sets_kpis_reports_and_assesses_them_and_the_page_shows_them
     assert "Assessment – Requires improvement" in shown
     assert "Next assessment due" in shown
     assert "Assess the KPIs" not in requester_browser.get(page).text
+
+
+def test_procurement_records_why_a_large_contract_sets_fewer_kpis_from_the_case_page(
+    engine: Engine, settings: Settings, signed_in: Any, make_user: Any
+) -> None:
+    """The form is offered to procurement only while the contract is short of KPIs; an empty
+    reason is asked for beside the box; once recorded, the warning and the form go."""
+    buyer, _, _ = signed_in("procurement", name="Pat Buyer")
+    manager_browser, manager, _ = signed_in("contract_manager", name="Mo Manager")
+    requester, _ = make_user("requester")
+    case_id = contract_case(
+        engine, settings, requester=requester, manager=manager, stage=Stage.SIGNING
+    )
+    small_id = contract_case(
+        engine, settings, requester=requester, manager=manager, value_pence=100_000_00
+    )
+    page = f"/app/cases/{case_id}"
+    shown = visible(buyer.get(page).text)
+    assert "sets at least 3 KPIs" in shown and "Record why it sets fewer than 3 KPIs" in shown
+    assert "Record why it sets fewer" not in visible(manager_browser.get(page).text)
+    assert "Record why it sets fewer" not in visible(buyer.get(f"/app/cases/{small_id}").text)
+
+    empty = buyer.submit(page, f"{page}/fewer-kpis-reason", {"fewer_kpis_reason": "  "})
+    assert empty.status_code == 422
+    assert 'id="fewer_kpis_reason-error"' in empty.text
+    assert "Say why fewer KPIs are appropriate" in visible(empty.text)
+    # The manager who reports on the KPIs does not exempt their own contract.
+    refused = manager_browser.submit(page, f"{page}/fewer-kpis-reason", {"fewer_kpis_reason": "x"})
+    assert refused.status_code == 403
+
+    reason = "One annual inspection: a single KPI measures it"
+    done = buyer.submit(page, f"{page}/fewer-kpis-reason", {"fewer_kpis_reason": reason})
+    assert done.status_code == 303, done.text
+    after = visible(buyer.get(page).text)
+    assert "Recorded why the contract sets fewer than 3 KPIs" in after
+    assert reason in after and "sets at least 3 KPIs" not in after
+    assert "Record why it sets fewer" not in after
+    again = buyer.submit(page, f"{page}/fewer-kpis-reason", {"fewer_kpis_reason": "again"})
+    assert again.status_code == 409
