@@ -5,7 +5,7 @@ months with the Act's ratings (s.71). Pure: plain values in and out."""
 
 import calendar
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from lifecycle.guards import monitoring_conflict, stage_conflict
@@ -90,6 +90,11 @@ def fewer_kpis_refusal(procurement: bool) -> str:
     """Only procurement records why a contract sets fewer KPIs than the Act asks: the manager
     who would report on them does not exempt themselves."""
     return "" if procurement else "only procurement records why a contract has fewer KPIs"
+
+
+def kpi_changes(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each field that changes, as [from, to]."""
+    return {name: [before[name], value] for name, value in after.items() if before[name] != value}
 
 
 def fewer_kpis_conflict(reference: str, stage: Stage, status: Status, short: bool) -> str:

@@ -237,6 +237,13 @@ class ContractKpiIn(Strict):
     target: Text
 
 
+class KpiChangeIn(ContractKpiIn):
+    """A KPI as it now reads (each field as it is to be, changed or not), and why it changed:
+    a target renegotiated, a measure made clearer, a name's typo."""
+
+    reason: LongText
+
+
 class FewerKpisIn(Strict):
     """Why a contract over the KPI threshold sets fewer than 3 KPIs."""
 

@@ -9,6 +9,7 @@ from api.pages import (
     case_contract,
     case_ending,
     case_gates,
+    case_kpi_change,
     case_kpis,
     case_monitoring,
     case_notices,
@@ -25,6 +26,7 @@ for forms_router in (
     case_contract,
     case_monitoring,
     case_kpis,
+    case_kpi_change,
     case_ending,
     case_notices,
 ):

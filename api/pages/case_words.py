@@ -183,6 +183,12 @@ def _sentence(entry: EventView) -> str:
             return f"Submitted a performance review (rated {detail['rag']})"
         case "kpi_set":
             return f"Set a KPI: {detail['name']}"
+        case "kpi_changed":
+            changed = "; ".join(
+                f"{words(field).lower()} from {before} to {after}"
+                for field, (before, after) in detail.get("changes", {}).items()
+            )
+            return f"Changed the KPI {detail['name']}: {changed}. Why: {detail['reason']}"
         case "fewer_kpis_reason_recorded":
             return "Recorded why the contract sets fewer than 3 KPIs"
         case "assessment_scheduled":

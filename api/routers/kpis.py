@@ -1,15 +1,19 @@
 """A contract's KPIs (Procurement Act 2023 s.52), their results over time, and the
 assessments of them at least every 12 months (s.71)."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.refusals import ABOUT_A_CASE, CHANGE_WITH_BODY, answers
 from api.views import KpiView, PerformanceView
-from lifecycle.schemas import AssessmentIn, ContractKpiIn, FewerKpisIn
+from lifecycle.models import MAX_ID
+from lifecycle.schemas import AssessmentIn, ContractKpiIn, FewerKpisIn, KpiChangeIn
 from lifecycle.services import cases, performance
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["contract"])
+KpiId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("/kpis", response_model=PerformanceView, responses=answers(*ABOUT_A_CASE))
@@ -37,6 +41,19 @@ def set_kpi(
     case = cases.get_for_change(session, case_id=case_id, user=user)
     return KpiView.model_validate(
         performance.add_kpi(session, case=case, user=user, kpi=body, settings=settings)
+    )
+
+
+@router.put("/kpis/{kpi_id}", response_model=KpiView, responses=answers(*CHANGE_WITH_BODY))
+def change_kpi(
+    case_id: int, kpi_id: KpiId, body: KpiChangeIn, session: SessionDep, user: CurrentUser
+) -> KpiView:
+    """Change a KPI's name, measure or target, saying why (the contract manager or procurement,
+    from signing to monitoring). Its results so far stay with it; the case's history keeps
+    what it read before."""
+    case = cases.get_for_change(session, case_id=case_id, user=user)
+    return KpiView.model_validate(
+        performance.change_kpi(session, case=case, user=user, kpi_id=kpi_id, change=body)
     )
 
 

@@ -8,12 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from lifecycle import clock
-from lifecycle.errors import Conflict, Forbidden, Invalid
+from lifecycle.db import get_row
+from lifecycle.errors import Conflict, Forbidden, Invalid, NotFound
 from lifecycle.kpis import (
     assessment_conflict,
     assessment_due,
     assessment_refusal,
     fewer_kpis_refusal,
+    kpi_changes,
     kpi_setting_conflict,
     kpi_setting_refusal,
     kpi_shortfall,
@@ -21,7 +23,7 @@ from lifecycle.kpis import (
 )
 from lifecycle.models import Case, Contract, Kpi, KpiAssessment, KpiResult, Review, User, utcnow
 from lifecycle.rules import Role, Stage, Status
-from lifecycle.schemas import AssessmentIn, ContractKpiIn, FewerKpisIn, ReviewIn
+from lifecycle.schemas import AssessmentIn, ContractKpiIn, FewerKpisIn, KpiChangeIn, ReviewIn
 from lifecycle.services import audit, users
 from lifecycle.services.training import contract_value
 from lifecycle.settings import Settings
@@ -106,6 +108,57 @@ def add_kpi(
     if case.stage == Stage.MONITORING.value:
         schedule_first_assessment(session, case=case, settings=settings)
     return row
+
+
+def kpi_of(session: Session, *, case: Case, kpi_id: int) -> Kpi:
+    """One of the case's KPIs; an id of another case's KPI is as unknown as one never made."""
+    kpi = get_row(session, Kpi, kpi_id)
+    if kpi is None or kpi.case_id != case.id:
+        raise NotFound(f"case {case.reference} sets no such KPI", field="kpi_id")
+    return kpi
+
+
+def kpi_to_change(session: Session, *, case: Case, user: User, kpi_id: int) -> Kpi:
+    """One of the case's KPIs, for someone who may change it now (asked in that order)."""
+    if refused := kpi_setting_refusal(user.id, _procurement(user), case.contract_manager_id):
+        raise Forbidden(refused)
+    if conflict := kpi_setting_conflict(case.reference, Stage(case.stage), Status(case.status)):
+        raise Conflict(conflict)
+    return kpi_of(session, case=case, kpi_id=kpi_id)
+
+
+def change_kpi(
+    session: Session, *, case: Case, user: User, kpi_id: int, change: KpiChangeIn
+) -> Kpi:
+    """Change what a KPI is called, how it is measured or its target, saying why; its results
+    so far stay with it, and the history keeps what it read before."""
+    kpi = kpi_to_change(session, case=case, user=user, kpi_id=kpi_id)
+    before = {"name": kpi.name, "measure": kpi.measure, "target": kpi.target}
+    changes = kpi_changes(before, change.model_dump(include=set(before)))
+    if not changes:
+        raise Invalid("nothing changes: the KPI already reads so")
+    if "name" in changes:
+        taken = select(Kpi.id).where(Kpi.case_id == case.id, Kpi.name == change.name)
+        if session.exec(taken).first() is not None:
+            raise Conflict(f"case {case.reference} already sets a KPI of that name", field="name")
+    for name, (_, value) in changes.items():
+        setattr(kpi, name, value)
+    session.add(kpi)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # renamed to a name just taken by someone else
+        raise Conflict(f"case {case.reference} already sets a KPI of that name") from exc
+    audit.record(
+        session,
+        case=case,
+        actor_id=user.id,
+        action="kpi_changed",
+        kpi_id=kpi.id,
+        name=kpi.name,
+        changes=changes,
+        reason=change.reason,
+    )
+    return kpi
 
 
 def record_fewer_kpis_reason(session: Session, *, case: Case, user: User, why: FewerKpisIn) -> Case:

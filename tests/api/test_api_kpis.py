@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from lifecycle.kpis import add_months
-from lifecycle.models import Case, Contract, KpiResult, User
+from lifecycle.models import Case, Contract, Kpi, KpiResult, User
 from lifecycle.rules import Stage
 from lifecycle.settings import Settings
 from tests.api.kpi_support import TODAY, awaiting_register_verification, contract_case
@@ -302,3 +302,82 @@ def test_an_assessment_needs_a_live_contract_with_kpis(
         f"/cases/{bare}/assessments", json=body, headers=auth(team.manager_token)
     )
     assert response.status_code == 409 and "sets no KPIs" in response.json()["detail"]
+
+
+def test_a_kpi_is_changed_with_a_reason_and_keeps_its_results_and_its_history(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+) -> None:
+    team = Team(make_user)
+    case_id = contract_case(engine, settings, requester=team.requester, manager=team.manager)
+    ids = set_kpis(client, case_id, team.manager_token, KPIS)
+    results = [{"kpi_id": kpi_id, "result": "1", "rating": "good"} for kpi_id in ids]
+    reviewed = client.post(
+        f"/cases/{case_id}/reviews", json=review(results), headers=auth(team.manager_token)
+    )
+    assert reviewed.status_code == 201, reviewed.text
+    change = {**KPIS[0], "target": "under 25", "reason": "Agreed at the annual review"}
+    path = f"/cases/{case_id}/kpis/{ids[0]}"
+    response = client.put(path, json=change, headers=auth(team.procurement_token))
+    assert response.status_code == 200, response.text
+    assert response.json()["target"] == "under 25" and response.json()["id"] == ids[0]
+
+    shown = client.get(f"/cases/{case_id}/kpis", headers=auth(team.requester_token)).json()
+    assert shown["kpis"][0]["kpi"]["target"] == "under 25"
+    assert [p["rating"] for p in shown["kpis"][0]["points"]] == ["good"]  # results stay
+    history = client.get(f"/cases/{case_id}", headers=auth(team.requester_token)).json()
+    changed = [e for e in history["timeline"] if e["action"] == "kpi_changed"]
+    assert changed[0]["detail"]["changes"] == {"target": ["under 30", "under 25"]}
+    assert changed[0]["detail"]["reason"] == "Agreed at the annual review"
+
+    renamed = {**change, "name": "Missed collections"}
+    assert client.put(path, json=renamed, headers=auth(team.manager_token)).status_code == 200
+    with Session(engine) as session:
+        names = [kpi.name for kpi in session.exec(select(Kpi).order_by(Kpi.id))]  # type: ignore[arg-type]
+    assert names == ["Missed collections", KPIS[1]["name"], KPIS[2]["name"]]
+
+
+def test_changing_a_kpi_is_refused_for_the_wrong_person_bad_input_no_change_and_a_taken_name(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+) -> None:
+    team = Team(make_user)
+    case_id = contract_case(engine, settings, requester=team.requester, manager=team.manager)
+    ids = set_kpis(client, case_id, team.manager_token, KPIS[:2])
+    other = contract_case(engine, settings, requester=team.requester, manager=team.manager)
+    [foreign] = set_kpis(client, other, team.manager_token, KPIS[:1])
+    change = {**KPIS[0], "target": "under 25", "reason": "Agreed"}
+    path = f"/cases/{case_id}/kpis/{ids[0]}"
+    as_manager = auth(team.manager_token)
+    # Permission before existence: the requester is refused whether or not the KPI exists.
+    for kpi_id in (ids[0], 999_999):
+        refused = client.put(
+            f"/cases/{case_id}/kpis/{kpi_id}", json=change, headers=auth(team.requester_token)
+        )
+        assert refused.status_code == 403
+    assert client.put(path, json=change, headers=auth(team.stranger_token)).status_code == 404
+    for kpi_id in (999_999, foreign):
+        unknown = client.put(f"/cases/{case_id}/kpis/{kpi_id}", json=change, headers=as_manager)
+        assert unknown.status_code == 404 and str(kpi_id) not in unknown.text
+    for kpi_id in ("0", "abc", str(2**40)):
+        assert (
+            client.put(
+                f"/cases/{case_id}/kpis/{kpi_id}", json=change, headers=as_manager
+            ).status_code
+            == 422
+        )
+    no_reason = client.put(path, json={**KPIS[0], "target": "x"}, headers=as_manager)
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    same = client.put(path, json={**KPIS[0], "reason": "No reason"}, headers=as_manager)
+    assert same.status_code == 422 and "nothing changes" in same.json()["detail"]
+    taken = client.put(path, json={**KPIS[1], "reason": "Merge"}, headers=as_manager)
+    assert taken.status_code == 409 and taken.json()["field"] == "name"
+    long = {**change, "target": "x" * 201}
+    assert client.put(path, json=long, headers=as_manager).status_code == 422
+    with Session(engine) as session:
+        kpi = session.get(Kpi, ids[0])
+        assert kpi is not None and (kpi.name, kpi.target) == (KPIS[0]["name"], KPIS[0]["target"])

@@ -134,3 +134,38 @@ def test_procurement_records_why_a_large_contract_sets_fewer_kpis(
     expect(buyer.locator("#kpis")).to_be_visible()
     expect(buyer.locator("main")).to_contain_text("One annual inspection: a single KPI")
     look(buyer, "fewer-kpis-recorded")
+
+
+def test_a_manager_changes_a_kpis_target_and_the_history_says_why(
+    staff: Staff, person: Person, look: Looker, product: Product
+) -> None:
+    rita = staff.enrol("Rita Requester", "requester")
+    morgan = staff.enrol("Morgan Manager", "contract_manager")
+    case_id = live_contract(product, rita.user_id, morgan.user_id)
+    manager = person("morgan")
+    sign_in(manager, morgan)
+    manager.goto(f"/app/cases/{case_id}")
+    name, measure, target = KPIS[0]
+    manager.fill("#kpi_name", name)
+    manager.fill("#kpi_measure", measure)
+    manager.fill("#kpi_target", target)
+    press(manager, "Set KPI")
+
+    manager.get_by_role("link", name=f"Change the KPI {name}").click()
+    expect(manager.get_by_role("heading", level=1)).to_have_text(f"Change the KPI {name}")
+    expect(manager.locator("#kpi_target")).to_have_value(target)
+    manager.fill("#kpi_target", "under 25")
+    press(manager, "Change the KPI")
+    expect(manager.locator("#kpi_reason-error")).to_contain_text("Enter why it changes")
+    expect(manager.locator("#kpi_target")).to_have_value("under 25")
+    look(manager, "kpi-change-refused")
+    manager.fill("#kpi_reason", "Agreed with the supplier at the annual review")
+    look(manager, "kpi-change")
+    press(manager, "Change the KPI")
+    expect(manager.locator(".govuk-notification-banner--success")).to_contain_text("KPI changed")
+    expect(manager.locator("main")).to_contain_text("target under 25")
+    expect(manager.locator("#timeline")).to_be_visible()
+    expect(manager.locator("main")).to_contain_text(
+        "target from under 30 to under 25. Why: Agreed with the supplier"
+    )
+    look(manager, "kpi-changed")

@@ -15,6 +15,7 @@ from lifecycle.kpis import (
     assessment_refusal,
     assessment_reminders,
     fewer_kpis_refusal,
+    kpi_changes,
     kpi_setting_refusal,
     kpi_shortfall,
     needs_kpis,
@@ -159,3 +160,13 @@ def test_the_case_page_offers_kpi_forms_as_the_services_allow() -> None:
     assert fewer not in open_actions(replace(signing, kpis_short=True), manager)
     assert fewer not in open_actions(signing, buyer)
     assert fewer not in open_actions(replace(closed, kpis_short=True), buyer)
+
+
+def test_a_kpi_change_names_each_field_that_changes_with_what_it_read_before() -> None:
+    before = {"name": "Missed bins", "measure": "per quarter", "target": "under 30"}
+    assert kpi_changes(before, before) == {}
+    after = {**before, "target": "under 25", "name": "Missed collections"}
+    assert kpi_changes(before, after) == {
+        "name": ["Missed bins", "Missed collections"],
+        "target": ["under 30", "under 25"],
+    }

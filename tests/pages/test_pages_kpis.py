@@ -120,3 +120,52 @@ def test_procurement_records_why_a_large_contract_sets_fewer_kpis_from_the_case_
     assert "Record why it sets fewer" not in after
     again = buyer.submit(page, f"{page}/fewer-kpis-reason", {"fewer_kpis_reason": "again"})
     assert again.status_code == 409
+
+
+def test_the_manager_changes_a_kpi_from_its_own_page_and_the_history_says_why(
+    engine: Engine, settings: Settings, signed_in: Any, make_user: Any
+) -> None:
+    browser, manager, _ = signed_in("contract_manager", name="Mo Manager")
+    requester_browser, requester, _ = signed_in("requester", name="Rita Patel")
+    stranger, _, _ = signed_in("requester", name="Stan Stranger")
+    case_id = contract_case(engine, settings, requester=requester, manager=manager)
+    other_id = contract_case(engine, settings, requester=requester, manager=manager)
+    page = f"/app/cases/{case_id}"
+    fields = {"kpi_name": "Missed bins", "kpi_measure": "per quarter", "kpi_target": "under 30"}
+    assert browser.submit(page, f"{page}/kpis", fields).status_code == 303
+    other = f"/app/cases/{other_id}"
+    assert browser.submit(other, f"{other}/kpis", fields).status_code == 303
+    with Session(engine) as session:
+        kpi_id, foreign_id = [kpi.id for kpi in session.exec(select(Kpi).order_by(Kpi.id))]  # type: ignore[arg-type]
+    form_url = f"{page}/kpis/{kpi_id}"
+    assert f'href="{form_url}"' in browser.get(page).text
+    assert f'href="{form_url}"' not in requester_browser.get(page).text
+    form = browser.get(form_url)
+    assert form.status_code == 200 and 'value="under 30"' in form.text
+
+    unsaid = browser.submit(form_url, form_url, {**fields, "kpi_target": "under 25"})
+    assert unsaid.status_code == 422
+    assert 'id="kpi_reason-error"' in unsaid.text and 'value="under 25"' in unsaid.text
+    same = browser.submit(form_url, form_url, {**fields, "kpi_reason": "Checking"})
+    assert same.status_code == 422 and "Nothing changes" in visible(same.text)
+    done = browser.submit(
+        form_url, form_url, {**fields, "kpi_target": "under 25", "kpi_reason": "Agreed in May"}
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"{page}#kpis"
+    shown = visible(browser.get(page).text)
+    assert "KPI changed: Missed bins" in shown
+    assert (
+        "Changed the KPI Missed bins: target from under 30 to under 25. Why: Agreed in May" in shown
+    )
+    assert "target under 25" in shown
+
+    assert requester_browser.get(form_url).status_code == 403
+    assert stranger.get(form_url).status_code == 404
+    assert browser.get(f"{page}/kpis/{foreign_id}").status_code == 404
+    assert browser.get(f"{page}/kpis/99999999999").status_code in (404, 422)
+    posted = requester_browser.submit(
+        page, form_url, {**fields, "kpi_reason": "x", "kpi_target": "1"}
+    )
+    assert posted.status_code == 403
+    with Session(engine) as session:
+        assert session.get(Kpi, kpi_id).target == "under 25"  # type: ignore[union-attr]
