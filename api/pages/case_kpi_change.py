@@ -22,6 +22,10 @@ FIELDS = {
     "target": ("kpi_target", "Target"),
     "reason": ("kpi_reason", "Why it changes"),
 }
+# The KPI as it read when the form was drawn, carried in hidden fields (by model field).
+READ = {"name": "read_name", "measure": "read_measure", "target": "read_target"}
+# The service's refusal when the KPI changed after the form was drawn.
+CHANGED_MEANWHILE = "kpi_read"
 
 
 def _form(
@@ -30,12 +34,15 @@ def _form(
     kpi_id: int,
     *,
     typed: dict[str, str] | None = None,
+    read: dict[str, str] | None = None,
     errors: FormErrors | None = None,
 ) -> HTMLResponse:
-    """The KPI's form: as it reads now, or as typed after a refusal."""
+    """The KPI's form: as it reads now, or as typed after a refusal (with the KPI as it read
+    when the form was first drawn, so a change made meanwhile is still caught)."""
     case = cases.get_visible(page.db, case_id=case_id, user=page.me)
     kpi = performance.kpi_to_change(page.db, case=case, user=page.me, kpi_id=kpi_id)
-    values = typed or {"kpi_name": kpi.name, "kpi_measure": kpi.measure, "kpi_target": kpi.target}
+    now = {"name": kpi.name, "measure": kpi.measure, "target": kpi.target}
+    values = typed or {FIELDS[name][0]: value for name, value in now.items()}
     return page.render(
         "pages/case_kpi.html",
         status_code=errors.status_code if errors else 200,
@@ -44,6 +51,7 @@ def _form(
         case=case,
         kpi=kpi,
         values=values,
+        read={READ[name]: value for name, value in (read or now).items()},
         errors=errors,
     )
 
@@ -68,6 +76,7 @@ def change(case_id: int, kpi_id: int, page: SignedInPage, data: Form) -> Respons
     """Change the KPI; back to the case page, or the form again with what was typed."""
     typed = {box: forms.text(data, box) for box, _ in FIELDS.values()}
     body: dict[str, Any] = {name: typed[box] for name, (box, _) in FIELDS.items()}
+    read = {name: forms.text(data, box) for name, box in READ.items()}
 
     def change_it() -> Any:
         """Check the form, then have the service change the KPI (it locks the case)."""
@@ -78,13 +87,23 @@ def change(case_id: int, kpi_id: int, page: SignedInPage, data: Form) -> Respons
             user=page.me,
             kpi_id=kpi_id,
             change=KpiChangeIn.model_validate(body),
+            read=read,
         )
 
-    labels = {**MESSAGE_WORDS, **{name: label for name, (_, label) in FIELDS.items()}}
+    labels = {
+        **MESSAGE_WORDS,
+        **{name: label for name, (_, label) in FIELDS.items()},
+        CHANGED_MEANWHILE: "KPI",
+    }
     result = page.attempt(change_it, labels)
-    if isinstance(result, FormErrors):
-        if result.status_code in (403, 404):
-            # Not theirs to change, or no such KPI: a refusal page, as the form's own GET says.
-            return _form(page, case_id, kpi_id)
-        return _form(page, case_id, kpi_id, typed=typed, errors=_on_the_form(result))
-    return page.redirect(f"/app/cases/{case_id}#kpis", flash=f"KPI changed: {result.name}")
+    if not isinstance(result, FormErrors):
+        return page.redirect(f"/app/cases/{case_id}#kpis", flash=f"KPI changed: {result.name}")
+    if result.status_code in (403, 404):
+        # Not theirs to change, or no such KPI: the refusal page the form's own address gives.
+        return _form(page, case_id, kpi_id)
+    if CHANGED_MEANWHILE in result.by_field:
+        # Shown afresh, as it now reads, with why.
+        errors = FormErrors(status_code=409)
+        errors.add("form", result.by_field[CHANGED_MEANWHILE])
+        return _form(page, case_id, kpi_id, errors=errors)
+    return _form(page, case_id, kpi_id, typed=typed, read=read, errors=_on_the_form(result))

@@ -91,7 +91,7 @@ def record_fewer_kpis_reason(case_id: int, page: SignedInPage, data: Form) -> Re
         fields=FEWER_KPIS_FIELDS,
         model=lambda: FewerKpisIn.model_validate({"reason": reason}),
         call=lambda case, why: performance.record_fewer_kpis_reason(
-            page.db, case=case, user=page.me, why=why
+            page.db, case=case, user=page.me, why=why, settings=page.settings
         ),
         done=lambda case: "Recorded why the contract sets fewer than 3 KPIs",
         ask={"fewer_kpis_reason": "Say why fewer KPIs are appropriate"},

@@ -185,7 +185,7 @@ def _sentence(entry: EventView) -> str:
             return f"Set a KPI: {detail['name']}"
         case "kpi_changed":
             changed = "; ".join(
-                f"{words(field).lower()} from {before} to {after}"
+                f"{words(field).lower()} from “{before}” to “{after}”"
                 for field, (before, after) in detail.get("changes", {}).items()
             )
             return f"Changed the KPI {detail['name']}: {changed}. Why: {detail['reason']}"

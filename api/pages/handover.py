@@ -20,6 +20,11 @@ def _handover_page(
     """Who takes over the person's live contracts, and which those are."""
     found = users.account(page.db, by=page.me, user_id=user_id)
     cases = handover.live_contracts(page.db, manager_id=user_id)
+    if errors and not cases:
+        # Handed over meanwhile: no choice is drawn to link the errors to.
+        errors = FormErrors(
+            status_code=errors.status_code, by_field={"form": next(iter(errors.by_field.values()))}
+        )
     return page.render(
         "pages/users_handover.html",
         status_code=errors.status_code if errors else 200,

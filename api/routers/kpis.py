@@ -68,7 +68,7 @@ def record_fewer_kpis_reason(
 ) -> PerformanceView:
     """Record why a contract over the threshold sets fewer than 3 KPIs (procurement, once)."""
     case = cases.get_for_change(session, case_id=case_id, user=user)
-    performance.record_fewer_kpis_reason(session, case=case, user=user, why=body)
+    performance.record_fewer_kpis_reason(session, case=case, user=user, why=body, settings=settings)
     return PerformanceView.model_validate(
         performance.performance(session, case=case, settings=settings)
     )

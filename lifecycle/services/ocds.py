@@ -197,12 +197,15 @@ def _assessments(
         if end is None or not isinstance(ratings, dict):
             continue
         ordered = sorted(ratings.items(), key=lambda pair: int(pair[0]))
+        # Each KPI as it was called when assessed (events before names were kept: as now).
+        kept: dict[str, str] = detail.get("names") or {}
+        names: dict[int | None, str] = {**kpi_names, **{int(k): str(v) for k, v in kept.items()}}
         yield ocds.AssessmentFacts(
             id=row.id or 0,
             period_end=end,
             ratings=tuple(str(rating) for _, rating in ordered),
             lines=tuple(
-                f"{kpi_names.get(int(kpi), f'KPI {kpi}')}: {str(rating).replace('_', ' ')}"
+                f"{names.get(int(kpi), f'KPI {kpi}')}: {str(rating).replace('_', ' ')}"
                 for kpi, rating in ordered
             ),
             at=row.at,

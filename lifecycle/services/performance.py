@@ -1,6 +1,7 @@
 """A contract's KPIs (Procurement Act 2023 s.52), each review's result for every KPI, and the
 assessment of the KPIs at least every 12 months (s.71): set, reported, assessed, reminded."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,6 +15,7 @@ from lifecycle.kpis import (
     assessment_conflict,
     assessment_due,
     assessment_refusal,
+    fewer_kpis_conflict,
     fewer_kpis_refusal,
     kpi_changes,
     kpi_setting_conflict,
@@ -128,26 +130,40 @@ def kpi_to_change(session: Session, *, case: Case, user: User, kpi_id: int) -> K
 
 
 def change_kpi(
-    session: Session, *, case: Case, user: User, kpi_id: int, change: KpiChangeIn
+    session: Session,
+    *,
+    case: Case,
+    user: User,
+    kpi_id: int,
+    change: KpiChangeIn,
+    read: Mapping[str, str] | None = None,
 ) -> Kpi:
     """Change what a KPI is called, how it is measured or its target, saying why; its results
-    so far stay with it, and the history keeps what it read before."""
+    so far stay with it, and the history keeps what it read before. `read`: the KPI as the
+    person saw it (a page's form); refused if it has changed since, so a form left open never
+    puts back what someone else has just changed."""
     kpi = kpi_to_change(session, case=case, user=user, kpi_id=kpi_id)
     before = {"name": kpi.name, "measure": kpi.measure, "target": kpi.target}
+    if read is not None and dict(read) != before:
+        raise Conflict(
+            "the KPI was changed by someone else since you opened this form: it now reads "
+            "as shown; make your change again",
+            field="kpi_read",
+        )
     changes = kpi_changes(before, change.model_dump(include=set(before)))
     if not changes:
         raise Invalid("nothing changes: the KPI already reads so")
     if "name" in changes:
         taken = select(Kpi.id).where(Kpi.case_id == case.id, Kpi.name == change.name)
         if session.exec(taken).first() is not None:
-            raise Conflict(f"case {case.reference} already sets a KPI of that name", field="name")
+            raise Conflict(f"case {case.reference} already sets a KPI called that", field="name")
     for name, (_, value) in changes.items():
         setattr(kpi, name, value)
     session.add(kpi)
     try:
         session.flush()
     except IntegrityError as exc:  # renamed to a name just taken by someone else
-        raise Conflict(f"case {case.reference} already sets a KPI of that name") from exc
+        raise Conflict(f"case {case.reference} already sets a KPI called that") from exc
     audit.record(
         session,
         case=case,
@@ -161,7 +177,9 @@ def change_kpi(
     return kpi
 
 
-def record_fewer_kpis_reason(session: Session, *, case: Case, user: User, why: FewerKpisIn) -> Case:
+def record_fewer_kpis_reason(
+    session: Session, *, case: Case, user: User, why: FewerKpisIn, settings: Settings
+) -> Case:
     """Record, once, why the contract sets fewer KPIs than s.52 asks."""
     if refused := fewer_kpis_refusal(_procurement(user)):
         raise Forbidden(refused)
@@ -169,6 +187,10 @@ def record_fewer_kpis_reason(session: Session, *, case: Case, user: User, why: F
         raise Conflict(conflict)
     if case.fewer_kpis_reason:
         raise Conflict(f"case {case.reference} already records why it has fewer KPIs")
+    if not shortfall(session, case=case, settings=settings):
+        raise Conflict(
+            fewer_kpis_conflict(case.reference, Stage(case.stage), Status(case.status), False)
+        )
     case.fewer_kpis_reason = why.reason
     case.updated_at = utcnow()
     session.add(case)
@@ -278,6 +300,8 @@ def assess(
         action="kpis_assessed",
         period_end=assessment.period_end,
         ratings={str(r.kpi_id): r.rating for r in assessment.ratings},
+        # As each KPI was called then: a KPI renamed later must not rewrite a published release.
+        names={str(kpi.id): kpi.name for kpi in kpis},
         next_assessment_due=contract.next_assessment_due,
     )
     return rows

@@ -381,3 +381,26 @@ def test_changing_a_kpi_is_refused_for_the_wrong_person_bad_input_no_change_and_
     with Session(engine) as session:
         kpi = session.get(Kpi, ids[0])
         assert kpi is not None and (kpi.name, kpi.target) == (KPIS[0]["name"], KPIS[0]["target"])
+
+
+def test_a_reason_for_fewer_kpis_is_refused_where_nothing_needs_explaining(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    make_user: Callable[..., tuple[User, str]],
+) -> None:
+    team = Team(make_user)
+    small = contract_case(
+        engine, settings, requester=team.requester, manager=team.manager, value_pence=80_000_00
+    )
+    large = contract_case(engine, settings, requester=team.requester, manager=team.manager)
+    set_kpis(client, large, team.manager_token, KPIS)
+    for case_id in (small, large):
+        refused = client.post(
+            f"/cases/{case_id}/fewer-kpis-reason",
+            json={"reason": "One output"},
+            headers=auth(team.procurement_token),
+        )
+        assert refused.status_code == 409 and "nothing to explain" in refused.json()["detail"]
+    with Session(engine) as session:
+        assert all(case.fewer_kpis_reason is None for case in session.exec(select(Case)))

@@ -135,6 +135,16 @@ def test_changes_are_amendments_and_earlier_releases_stay_as_published(
     assert contract["period"]["endDate"] == "2028-08-31T00:00:00Z"
     assert len(contract["amendments"]) == 2
 
+    # A KPI renamed later leaves the published assessment as it was.
+    renamed = client.put(
+        f"/cases/{case_id}/kpis/{kpi_id}",
+        json={"name": "Missed bins", "measure": "per 100,000", "target": "under 30", "reason": "x"},
+        headers=helpers.auth(manager_token),
+    )
+    assert renamed.status_code == 200, renamed.text
+    again = client.get("/ocds/releases").json()["releases"]
+    assert json.dumps(again[3]) == json.dumps(after[3])
+
 
 def test_a_quarter_shows_the_register_as_it_stood_at_its_end(
     client: TestClient,

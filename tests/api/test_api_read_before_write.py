@@ -37,6 +37,18 @@ WRITES = [
         {"period_start": "2026-01-01", "period_end": "2026-01-31", "rag": "green"},
     ),
     ("post", "/cases/{id}/exit", {"reason": "expired", "ended_on": "2026-01-31"}),
+    ("post", "/cases/{id}/kpis", {"name": "Uptime", "measure": "monthly", "target": "99%"}),
+    (
+        "put",
+        "/cases/{id}/kpis/1",
+        {"name": "Uptime", "measure": "monthly", "target": "98%", "reason": "agreed"},
+    ),
+    ("post", "/cases/{id}/fewer-kpis-reason", {"reason": "one output"}),
+    (
+        "post",
+        "/cases/{id}/assessments",
+        {"period_end": "2026-01-31", "ratings": [{"kpi_id": 1, "rating": "good"}]},
+    ),
 ]
 
 

@@ -166,6 +166,6 @@ def test_a_manager_changes_a_kpis_target_and_the_history_says_why(
     expect(manager.locator("main")).to_contain_text("target under 25")
     expect(manager.locator("#timeline")).to_be_visible()
     expect(manager.locator("main")).to_contain_text(
-        "target from under 30 to under 25. Why: Agreed with the supplier"
+        "target from “under 30” to “under 25”. Why: Agreed with the supplier"
     )
     look(manager, "kpi-changed")

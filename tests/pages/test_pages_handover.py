@@ -6,8 +6,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from lifecycle.db import transaction
 from lifecycle.models import Case, User
 from tests.api.live_contracts import live_case
+from tests.pages.conftest import csrf_of
 
 
 def manager_of(engine: Engine, case_id: int) -> int | None:
@@ -132,3 +134,26 @@ def test_only_admins_reach_the_handover_page_and_unknown_people_are_not_told_apa
     assert manager_of(engine, case_id) == mover.id
     admin, _, _ = signed_in("admin")
     assert admin.get("/app/users/99999/handover").status_code == 404
+
+
+def test_a_handover_already_made_elsewhere_is_said_plainly(
+    signed_in: Any, engine: Engine, make_user: Any
+) -> None:
+    admin, _, _ = signed_in("admin")
+    requester, _ = make_user("requester")
+    mover, _ = make_user("contract_manager", name="Mo Mover")
+    successor, _ = make_user("contract_manager", name="Sam Successor")
+    case_id = live_case(engine, requester, mover, 1)
+    url = f"/app/users/{mover.id}/handover"
+    token = csrf_of(admin.get(url).text)  # the form is open while another admin hands over
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.contract_manager_id = successor.id
+        session.add(case)
+    late = admin.client.post(
+        url, data={"csrf_token": token, "successor_id": str(successor.id)}, follow_redirects=False
+    )
+    assert late.status_code == 409
+    assert "Mo Mover manages no live contracts to hand over" in late.text
+    assert 'href="#successor_id"' not in late.text

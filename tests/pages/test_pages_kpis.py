@@ -12,6 +12,7 @@ from lifecycle.models import Kpi, KpiAssessment
 from lifecycle.rules import Stage
 from lifecycle.settings import Settings
 from tests.api.kpi_support import TODAY, contract_case
+from tests.pages.conftest import csrf_of
 from tests.pages.test_pages_case import visible
 
 
@@ -143,6 +144,8 @@ def test_the_manager_changes_a_kpi_from_its_own_page_and_the_history_says_why(
     form = browser.get(form_url)
     assert form.status_code == 200 and 'value="under 30"' in form.text
 
+    # As the form carries it: the KPI as it read when drawn.
+    fields |= {"read_name": "Missed bins", "read_measure": "per quarter", "read_target": "under 30"}
     unsaid = browser.submit(form_url, form_url, {**fields, "kpi_target": "under 25"})
     assert unsaid.status_code == 422
     assert 'id="kpi_reason-error"' in unsaid.text and 'value="under 25"' in unsaid.text
@@ -154,9 +157,8 @@ def test_the_manager_changes_a_kpi_from_its_own_page_and_the_history_says_why(
     assert done.status_code == 303 and done.headers["location"] == f"{page}#kpis"
     shown = visible(browser.get(page).text)
     assert "KPI changed: Missed bins" in shown
-    assert (
-        "Changed the KPI Missed bins: target from under 30 to under 25. Why: Agreed in May" in shown
-    )
+    said = "Changed the KPI Missed bins: target from “under 30” to “under 25”. Why: Agreed in May"
+    assert said in shown
     assert "target under 25" in shown
 
     assert requester_browser.get(form_url).status_code == 403
@@ -169,3 +171,44 @@ def test_the_manager_changes_a_kpi_from_its_own_page_and_the_history_says_why(
     assert posted.status_code == 403
     with Session(engine) as session:
         assert session.get(Kpi, kpi_id).target == "under 25"  # type: ignore[union-attr]
+
+
+def test_a_kpi_form_left_open_never_puts_back_a_change_made_meanwhile(
+    engine: Engine, settings: Settings, signed_in: Any, make_user: Any
+) -> None:
+    browser, manager, _ = signed_in("contract_manager", name="Mo Manager")
+    buyer, _, _ = signed_in("procurement", name="Pat Buyer")
+    requester, _ = make_user("requester")
+    case_id = contract_case(engine, settings, requester=requester, manager=manager)
+    page = f"/app/cases/{case_id}"
+    for name in ("Missed bins", "Complaints"):
+        fields = {"kpi_name": name, "kpi_measure": "per quarter", "kpi_target": "under 30"}
+        assert browser.submit(page, f"{page}/kpis", fields).status_code == 303
+    with Session(engine) as session:
+        kpi_id = session.exec(select(Kpi.id).where(Kpi.name == "Missed bins")).one()
+    form_url = f"{page}/kpis/{kpi_id}"
+    token = csrf_of(browser.get(form_url).text)  # the manager opens the form, then waits
+    as_read = {"read_name": "Missed bins", "read_measure": "per quarter", "read_target": "under 30"}
+    mine = {"kpi_name": "Missed bins", "kpi_measure": "per quarter", "kpi_reason": "Tighter"}
+    theirs = {**mine, **as_read, "kpi_target": "under 25", "kpi_reason": "Agreed in May"}
+    assert buyer.submit(form_url, form_url, theirs).status_code == 303
+
+    stale = browser.client.post(
+        form_url,
+        data={"csrf_token": token, **as_read, **mine, "kpi_name": "Bins", "kpi_target": "under 20"},
+        follow_redirects=False,
+    )
+    assert stale.status_code == 409
+    assert "changed by someone else since you opened this form" in visible(stale.text)
+    assert 'value="under 25"' in stale.text and 'name="read_target" value="under 25"' in stale.text
+    with Session(engine) as session:
+        kpi = session.get(Kpi, kpi_id)
+        assert kpi is not None and (kpi.name, kpi.target) == ("Missed bins", "under 25")
+
+    now = {**as_read, "read_target": "under 25"}
+    taken = browser.submit(
+        form_url, form_url, {**now, **mine, "kpi_name": "Complaints", "kpi_target": "under 25"}
+    )
+    assert taken.status_code == 409 and 'id="kpi_name-error"' in taken.text
+    assert "already sets a KPI called that" in visible(taken.text)
+    assert 'name="read_target" value="under 25"' in taken.text  # still as first read
