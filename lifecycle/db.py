@@ -47,15 +47,7 @@ def make_engine(url: str) -> Engine:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
-
-    @event.listens_for(engine, "begin")
-    def _read_only(connection: Any) -> None:
-        """A read's transaction is READ ONLY: a write in it is an error, not a surprise."""
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-
-    return engine
+    return create_engine(url, pool_pre_ping=True)
 
 
 @lru_cache
@@ -70,7 +62,11 @@ def get_engine() -> Engine:
 
 def reading(engine: Engine) -> Engine:
     """The engine for transactions that only read: no write lock on SQLite, and on PostgreSQL
-    READ ONLY transactions, so a read that tried to write would fail loudly."""
+    READ ONLY transactions, so a read that tried to write would fail loudly. There psycopg
+    begins them as `BEGIN READ ONLY` (no `SET TRANSACTION` round trip of its own), and the
+    connection is reset to read-write as it goes back to the pool."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READ_ONLY: True}, postgresql_readonly=True)
     return engine.execution_options(**{READ_ONLY: True})
 
 

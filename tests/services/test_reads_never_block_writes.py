@@ -9,14 +9,14 @@ from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel, select
 from starlette.requests import Request
 
 from api.deps import sessions_on
-from lifecycle.db import make_engine, transaction
+from lifecycle.db import make_engine, reading, transaction
 from lifecycle.models import Case, Mail, MailRecipient
 from lifecycle.services import history
 
@@ -63,6 +63,29 @@ def test_an_api_read_cannot_write_on_postgres(postgres_engine: Engine) -> None:
         await reads.aclose()
 
     anyio.run(try_to_write)
+
+
+@pytest.mark.postgres
+def test_a_read_leaves_its_pooled_connection_free_to_write_on_postgres(
+    postgres_engine: Engine,
+) -> None:
+    """A read's connection goes back to the pool read-write: on one pooled connection, a read
+    then a write both do as they should, and the read began READ ONLY in one statement."""
+    one = make_engine(postgres_engine.url.render_as_string(hide_password=False))
+    sent: list[str] = []
+    event.listen(one, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    backend = text("SELECT pg_backend_pid(), current_setting('transaction_read_only')")
+    try:
+        with Session(reading(one)) as session:
+            read_by, read_only = session.execute(backend).one()
+            assert read_only == "on"
+        with transaction(one) as session:
+            written_by, read_only = session.execute(backend).one()
+            assert (written_by, read_only) == (read_by, "off")  # the same connection
+            session.execute(text('UPDATE "user" SET name = name'))
+        assert not any("SET TRANSACTION" in statement for statement in sent)
+    finally:
+        one.dispose()
 
 
 def test_a_page_read_and_an_api_write_take_the_write_lock(tmp_path: Any) -> None:
