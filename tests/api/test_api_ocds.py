@@ -4,16 +4,14 @@ shows nothing of the case until its register entry is published, and after that 
 record packages validate."""
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
-from starlette.routing import Route
 
 from lifecycle import clock
 from lifecycle.db import transaction
@@ -22,31 +20,22 @@ from lifecycle.ocds_record import record, record_package, release_package
 from lifecycle.services import ocds
 from lifecycle.settings import Settings
 from tests.ocds_check import assert_valid
+from tests.routes import paths
 
 PDF = b"%PDF-1.4\n% signed contract\n%%EOF\n"
 TITLE = "Zebra crossing renewal ZQX"
 SUPPLIER = "Quokka Paving Ltd"
 
 
-def get_paths(routes: Iterable[Any], prefix: str = "") -> Iterator[str]:
-    """Every GET path of the app, through included routers at any depth."""
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from get_paths(included.routes, prefix + route.include_context.prefix)
-        elif isinstance(route, APIRoute | Route) and "GET" in (route.methods or ()):
-            yield prefix + route.path
-
-
 def public_paths(client: TestClient, ocid: str, case_id: int) -> list[str]:
     """Every GET route, its path parameters filled in where the case gives them."""
     fill = {"ocid": ocid, "case_id": str(case_id)}
-    paths = []
-    for path in get_paths(client.app.routes):  # type: ignore[attr-defined]
+    found = []
+    for path in paths(client.app.routes, "GET"):  # type: ignore[attr-defined]
         names = re.findall(r"{(\w+)(?::\w+)?}", path)
         if all(name in fill for name in names):
-            paths.append(re.sub(r"{(\w+)(?::\w+)?}", lambda m: fill[m.group(1)], path))
-    return sorted(set(paths))
+            found.append(re.sub(r"{(\w+)(?::\w+)?}", lambda m: fill[m.group(1)], path))
+    return sorted(set(found))
 
 
 def read_everything_public(client: TestClient, ocid: str, case_id: int) -> dict[str, str]:

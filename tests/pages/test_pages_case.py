@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from lifecycle.models import AuditEvent, Gate
+from tests.routes import paths
 
 GATE_ID = re.compile(r'name="gate_id" value="(\d+)"')
 
@@ -239,3 +240,16 @@ def test_a_rejected_case_says_where_it_ended_and_why(
     assert "Book it through the venues framework instead" in text
     assert "Upload a document" not in text and "/decision" not in requester.get(page_url).text
     assert pending_gates(engine, case_id) == []
+
+
+def test_every_page_form_refuses_a_post_without_its_token(page_app: Any, signed_in: Any) -> None:
+    """Whatever a form does, a post that lacks the page's token is refused before anything is
+    read or written: every POST route under /app, signed in as an admin (who reaches most)."""
+    admin, _, _ = signed_in("admin", "procurement", "legal", "contract_manager")
+    posts = sorted(path for path in paths(page_app.routes, "POST") if path.startswith("/app"))
+    assert len(posts) > 30, posts  # the inventory is real
+    for path in posts:
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        answer = admin.client.post(url, data={"anything": "x"}, follow_redirects=False)
+        assert answer.status_code == 403, (path, answer.status_code)
+        assert "did not come from this page" in visible(answer.text), path
