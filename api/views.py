@@ -436,6 +436,7 @@ class VariationApprovalView(View):
     decision: str | None
     reason: str | None
     decided_by: int | None
+    decided_for: int | None = None  # whose approval a delegate gave it for
     decided_at: datetime | None
     waiting_on: list[PersonRef] = []
 

@@ -84,17 +84,19 @@ def refusal_by_delegation(
     delegate: tuple[int, Sequence[Role]],
     delegator: tuple[int, Sequence[Role]],
     covered: bool,
+    what: str = "this gate",
 ) -> str:
-    """Why the delegate may not make this decision on the delegator's behalf, or '' when they
-    may: a delegation must be in force (`covered`), and each of them must be able to make it
-    in their own right, so a delegation never gets anyone past segregation of duties."""
+    """Why the delegate may not make this decision (`what`: this gate, this approval) on the
+    delegator's behalf, or '' when they may: a delegation must be in force (`covered`), and
+    each of them must be able to make it in their own right, so a delegation never gets
+    anyone past segregation of duties."""
     if not covered:
-        return "you hold no delegation in force for this gate's role from that person"
+        return f"you hold no delegation in force for the role of {what} from that person"
     if mine := own(*delegate):
-        return f"you cannot decide this gate by delegation: {mine}"
+        return f"you cannot decide {what} by delegation: {mine}"
     if theirs := own(*delegator):
         return (
-            "the person you stand in for could not decide this gate themselves, so nobody "
+            f"the person you stand in for could not decide {what} themselves, so nobody "
             f"can on their behalf ({theirs})"
         )
     return ""

@@ -269,6 +269,8 @@ class VariationApproval(SQLModel, table=True):
     decision: str | None = None
     reason: str | None = None
     decided_by: int | None = Field(default=None, foreign_key="user.id")
+    # Whom a delegate gave it for, by a delegation in force (decided_by is the delegate).
+    decided_for: int | None = Field(default=None, foreign_key="user.id")
     decided_at: datetime | None = stamp(default=None)
 
 

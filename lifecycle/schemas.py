@@ -290,6 +290,8 @@ class VariationDecisionIn(Strict):
     role: Literal["procurement", "legal"]
     decision: Literal["approve", "reject"]
     reason: OptionalText = Field(default="", validate_default=True)
+    # A delegate giving it for a colleague away: whose approval it is (a delegation in force).
+    on_behalf_of: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
     @field_validator("reason")
     @classmethod

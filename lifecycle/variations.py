@@ -3,6 +3,7 @@ makes a proposed change unusable. Pure. The conditions come from the Procurement
 s.74 and Schedule 8: a change within them is routine and procurement approves it; one beyond
 them may need a new procurement or a contract change notice (s.75), so legal approves it too."""
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -147,6 +148,22 @@ def decision_refusal(
     if user_id in other_approvers:
         return "you gave the other approval of this variation, so another officer must give this"
     return ""
+
+
+def approval_rule(
+    approval_role: Role, proposer_id: int, requester_id: int, other_approvers: Sequence[int]
+) -> Callable[[int, Sequence[Role]], str]:
+    """`decision_refusal` for one approval, as a rule of (person, their roles): asked of an
+    officer deciding in their own right, and of both people when one decides for the other by
+    delegation (lifecycle.delegation.refusal_by_delegation)."""
+    return lambda person_id, roles: decision_refusal(
+        roles=list(roles),
+        approval_role=approval_role,
+        user_id=person_id,
+        proposer_id=proposer_id,
+        requester_id=requester_id,
+        other_approvers=list(other_approvers),
+    )
 
 
 def outcome(decisions: list[str | None], statuses: list[str]) -> VariationStatus:

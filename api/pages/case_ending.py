@@ -34,6 +34,7 @@ APPROVAL_FIELDS: Fields = {
     "reason": ("variation_reason", "Reason"),
     "role": ("variation_decision", "Decision"),
     "id": ("variation_decision", "Decision"),
+    "on_behalf_of": ("variation_on_behalf_of", "Deciding for"),
 }
 EXPIRY_FIELDS: Fields = {
     "decision": ("expiry_decision", "Decision"),
@@ -102,6 +103,8 @@ def decide_variation(case_id: int, page: SignedInPage, data: Form) -> Response:
     }
     if chosen := forms.text(data, "variation_decision"):
         body["decision"] = chosen
+    if behalf := forms.whole_number(forms.text(data, "variation_on_behalf_of"), max_digits=9):
+        body["on_behalf_of"] = behalf
     number = forms.whole_number(forms.text(data, "variation_id"), max_digits=10) or 0
     return act(
         page,

@@ -225,7 +225,9 @@ def show(
         kpi_rows=range(1, KPI_ROWS + 1),
         notices_apply=publishes_notices(Route(detail.route)),
         performance=kpis,
-        changes=case_changes.panel(page.db, case, page.settings, ending=state.ending, me=me),
+        changes=case_changes.panel(
+            page.db, case, page.settings, ending=state.ending, me=me, user=page.me
+        ),
         words=case_words,
         timeline=list(reversed(detail.timeline)),
     )

@@ -252,7 +252,12 @@ def contract_end_words(action: str, detail: dict[str, Any]) -> str:
             return f"Proposed variation {number}: {detail.get('what', '')}"
         case "variation_decided":
             verb = "Approved" if detail.get("decision") == "approve" else "Rejected"
-            return f"{verb} variation {number} ({detail.get('role', '')})"
+            behalf = (
+                f", on behalf of {detail['on_behalf_of_name']} by delegation"
+                if detail.get("on_behalf_of_name")
+                else ""
+            )
+            return f"{verb} variation {number} ({detail.get('role', '')}{behalf})"
         case "variation_applied":
             return (
                 f"Variation {number} applied: value {money(detail.get('value_before_pence'))} "

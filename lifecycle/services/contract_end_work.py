@@ -12,7 +12,7 @@ from lifecycle.expiry import alert_due, earliest_alert_horizon, lead_dates, mont
 from lifecycle.expiry import notice_due_on as notice_deadline
 from lifecycle.models import Case, Contract, ExpiryDecision, User, Variation, VariationApproval
 from lifecycle.rules import Role, Route, Stage, Status
-from lifecycle.services import users
+from lifecycle.services import users, variations
 from lifecycle.settings import Settings
 from lifecycle.variations import ApprovalStatus, VariationStatus
 from lifecycle.worklist import Person, Task
@@ -49,7 +49,7 @@ def _approvals(session: Session, me: User, roles: set[Role], limit: int) -> list
         open_ = tuple(
             OpenApproval(
                 role=Role(row.role),
-                other_approvers=tuple(o.decided_by for o in mine if o.decided_by and o is not row),
+                other_approvers=variations.other_approvers(mine, row),
             )
             for row in mine
             if row.status == ApprovalStatus.PENDING.value

@@ -167,7 +167,13 @@ def _in_force(session: Session, *, role: str | None = None, **who: int) -> list[
 
 
 def delegator_for(
-    session: Session, *, user: User, delegator_id: int, role: str, own: OwnRefusal
+    session: Session,
+    *,
+    user: User,
+    delegator_id: int,
+    role: str,
+    own: OwnRefusal,
+    what: str = "this gate",
 ) -> User:
     """The person `user` decides for, refused unless a delegation of `role` is in force between
     them and each could make the decision in their own right (`own`: that rule, e.g.
@@ -178,7 +184,7 @@ def delegator_for(
     covered = covered and delegator is not None and delegator.active
     roles = users.roles_of(delegator) if delegator is not None else []
     refused = refusal_by_delegation(
-        own, (user.id, users.roles_of(user)), (delegator_id, roles), covered
+        own, (user.id, users.roles_of(user)), (delegator_id, roles), covered, what
     )
     if refused:
         raise Forbidden(refused, field="on_behalf_of")
@@ -217,6 +223,24 @@ def standing_in(
         if ids:
             found[case_id] = [people[each].name for each in ids]
     return found
+
+
+def covered_colleagues(session: Session, *, me: User, role: str, own: OwnRefusal) -> list[User]:
+    """The colleagues whose delegation of `role` to `me` is in force and for whom `me` may
+    make the decision `own` rules on (both of them pass it), e.g. a variation's approval."""
+    assert me.id is not None
+    mine = (me.id, users.roles_of(me))
+    people = [
+        person
+        for row in _in_force(session, role=role, delegate_id=me.id)
+        if (person := session.get(User, row.delegator_id)) is not None and person.active
+    ]
+    return [
+        person
+        for person in people
+        if person.id is not None
+        and not refusal_by_delegation(own, mine, (person.id, users.roles_of(person)), True)
+    ]
 
 
 def deciding_roles(me: User) -> list[Role]:

@@ -381,9 +381,7 @@ def end_state(session: Session, *, case: Case) -> EndState:
         open_approvals = tuple(
             OpenApproval(
                 role=Role(row.role),
-                other_approvers=tuple(
-                    other.decided_by for other in rows if other.decided_by and other is not row
-                ),
+                other_approvers=variations.other_approvers(rows, row),
             )
             for row in rows
             if row.status == ApprovalStatus.PENDING

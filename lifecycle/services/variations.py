@@ -5,6 +5,7 @@ Approvals are rows of their own, not the case's stage gates: deciding one never 
 case through its stages (a stage gate's approval advances the case; a variation's must not)."""
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -18,7 +19,7 @@ from lifecycle.guards import monitoring_conflict
 from lifecycle.models import Case, Contract, User, Variation, VariationApproval, utcnow
 from lifecycle.rules import Category, Role, Stage, Status, procurement_threshold
 from lifecycle.schemas import VariationDecisionIn, VariationIn
-from lifecycle.services import audit, outbox, register, training, users
+from lifecycle.services import audit, delegations, outbox, register, training, users
 from lifecycle.services.cases import gbp, thresholds
 from lifecycle.services.signing import get_contract
 from lifecycle.settings import Settings
@@ -27,9 +28,9 @@ from lifecycle.variations import (
     Change,
     Limits,
     VariationStatus,
+    approval_rule,
     approvals_needed,
     change_problem,
-    decision_refusal,
     outcome,
 )
 from notifications import Notification
@@ -225,6 +226,46 @@ def approvals(session: Session, *, variation_id: int) -> list[VariationApproval]
     )
 
 
+def other_approvers(
+    rows: Sequence[VariationApproval], approval: VariationApproval | None
+) -> tuple[int, ...]:
+    """Who gave the variation's other approvals, in person or through a delegate: none of
+    them gives this one (one officer never gives both)."""
+    return tuple(
+        person
+        for row in rows
+        if row is not approval
+        for person in (row.decided_by, row.decided_for)
+        if person is not None
+    )
+
+
+# A variation's approvals, the one of a role (None when it needs none), and who may give it.
+Approvals = tuple[
+    list[VariationApproval], VariationApproval | None, Callable[[int, Sequence[Role]], str]
+]
+
+
+def _rule(session: Session, *, case: Case, variation: Variation, role: Role) -> Approvals:
+    """The variation's approvals, the one of `role`, and the rule for who may give it
+    (lifecycle.variations.approval_rule)."""
+    rows = approvals(session, variation_id=variation.id or 0)
+    approval = next((row for row in rows if row.role == role.value), None)
+    rule = approval_rule(
+        role, variation.proposed_by, case.requester_id, other_approvers(rows, approval)
+    )
+    return rows, approval, rule
+
+
+def stand_in_for(
+    session: Session, *, case: Case, variation: Variation, role: Role, me: User
+) -> list[User]:
+    """The colleagues away for whom `me` may give this approval by delegation (for the case
+    page's choice), segregation of duties checked for both."""
+    _, _, rule = _rule(session, case=case, variation=variation, role=role)
+    return delegations.covered_colleagues(session, me=me, role=role.value, own=rule)
+
+
 def decide(
     session: Session,
     *,
@@ -236,16 +277,18 @@ def decide(
     """Give or refuse one approval; the last approval applies the change, a refusal ends it."""
     assert user.id is not None
     role = Role(decision.role)
-    rows = approvals(session, variation_id=variation.id or 0)
-    approval = next((row for row in rows if row.role == role.value), None)
-    if refusal := decision_refusal(
-        roles=users.roles_of(user),
-        approval_role=role,
-        user_id=user.id,
-        proposer_id=variation.proposed_by,
-        requester_id=case.requester_id,
-        other_approvers=[row.decided_by for row in rows if row.decided_by and row is not approval],
-    ):
+    rows, approval, own = _rule(session, case=case, variation=variation, role=role)
+    behalf = None  # the colleague a delegate gives it for, segregation checked for both
+    if decision.on_behalf_of is not None:
+        behalf = delegations.delegator_for(
+            session,
+            user=user,
+            delegator_id=decision.on_behalf_of,
+            role=role.value,
+            own=own,
+            what="this approval",
+        )
+    elif refusal := own(user.id, users.roles_of(user)):
         raise Forbidden(refusal)
     if approval is None:
         raise Invalid(f"variation {variation.number} needs no {role.value} approval", field="role")
@@ -266,6 +309,7 @@ def decide(
             decision=decision.decision,
             reason=decision.reason or None,
             decided_by=user.id,
+            decided_for=behalf.id if behalf else None,
             decided_at=utcnow(),
         )
     ).rowcount  # type: ignore[attr-defined]
@@ -282,6 +326,8 @@ def decide(
         role=role.value,
         decision=decision.decision,
         reason=decision.reason or None,
+        on_behalf_of=behalf.id if behalf else None,
+        on_behalf_of_name=behalf.name if behalf else None,
     )
     settled = outcome([row.decision for row in rows], [row.status for row in rows])
     if settled is VariationStatus.APPROVED:
@@ -298,7 +344,7 @@ def decide(
         to=users.case_people(session, case=case).everyone,
         gate_label=f"{LABEL} {variation.number}",
         decision=decision.decision,
-        decided_by=user.name,
+        decided_by=f"{user.name} on behalf of {behalf.name}" if behalf else user.name,
         reason=decision.reason,
         next_step=(
             "The contract and its register entry now show the change."

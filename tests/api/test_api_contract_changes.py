@@ -24,6 +24,7 @@ from lifecycle.models import (
     Mail,
     RegisterEntry,
     User,
+    VariationApproval,
 )
 from lifecycle.services import expiry, termination, variations
 from lifecycle.settings import Settings
@@ -538,3 +539,83 @@ def test_termination_moves_to_exit_and_its_notice_is_tracked_until_published(
     assert client.post(notice, json=published, headers=helpers.auth(buyer_token)).status_code == 409
     assert remind(date(2027, 1, 5)) == 0
     assert client.get(url, headers=helpers.auth(manager_token)).json()["notice_overdue"] is False
+
+
+def delegate(client: TestClient, helpers: Any, token: str, to: int, role: str) -> None:
+    """A delegation of `role` to `to`, from today for a week."""
+    today = clock.today()
+    body = {
+        "delegate_id": to,
+        "role": role,
+        "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=6)).isoformat(),
+    }
+    answer = client.post("/delegations", json=body, headers=helpers.auth(token))
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_delegate_gives_a_variation_approval_on_behalf_with_segregation_for_both(
+    client: TestClient, engine: Engine, make_user: Any, helpers: Any
+) -> None:
+    requester, _ = make_user("requester")
+    manager, manager_token = make_user("contract_manager")
+    away, away_token = make_user("procurement", "legal", name="Ada Away")
+    cover, cover_token = make_user("procurement", name="Bo Cover")
+    _, stranger_token = make_user("procurement")
+    case_id = live_contract(engine, requester, manager)
+    body = {"what": "Add garden waste", "why": "Spring", "value_change_pence": 250_000_00}
+    url = f"/cases/{case_id}/variations"
+    variation = client.post(url, json=body, headers=helpers.auth(manager_token)).json()
+    assert [a["role"] for a in variation["approvals"]] == ["procurement", "legal"]
+    decide = f"{url}/{variation['id']}/decision"
+    for_ada = {"role": "procurement", "decision": "approve", "on_behalf_of": away.id}
+
+    # Without a delegation in force nobody gives it for Ada (and ids cannot be probed).
+    for behalf in (away.id, 2**31 - 1):
+        refused = client.post(
+            decide, json={**for_ada, "on_behalf_of": behalf}, headers=helpers.auth(cover_token)
+        )
+        assert refused.status_code == 403 and refused.json()["field"] == "on_behalf_of"
+        assert "no delegation in force for the role of this approval" in refused.json()["detail"]
+    delegate(client, helpers, away_token, cover.id, "procurement")
+    # Ada gave the legal approval herself: nobody gives her the procurement one too.
+    legal = client.post(
+        decide, json={"role": "legal", "decision": "approve"}, headers=helpers.auth(away_token)
+    )
+    assert legal.status_code == 200, legal.text
+    barred = client.post(decide, json=for_ada, headers=helpers.auth(cover_token))
+    assert barred.status_code == 403
+    assert "could not decide this approval themselves" in barred.json()["detail"]
+    stranger = client.post(decide, json=for_ada, headers=helpers.auth(stranger_token))
+    assert stranger.status_code == 403
+    with Session(engine) as session:
+        pending = session.exec(
+            select(VariationApproval).where(VariationApproval.role == "procurement")
+        ).one()
+        assert pending.status == "pending" and pending.decided_by is None
+
+
+def test_a_delegate_gives_a_variation_approval_for_a_colleague_and_both_names_are_kept(
+    client: TestClient, engine: Engine, make_user: Any, helpers: Any
+) -> None:
+    requester, _ = make_user("requester")
+    manager, manager_token = make_user("contract_manager")
+    away, away_token = make_user("procurement", name="Ada Away")
+    cover, cover_token = make_user("procurement", name="Bo Cover")
+    case_id = live_contract(engine, requester, manager)
+    body = {"what": "Add a crew", "why": "New estate", "value_change_pence": 50_000_00}
+    url = f"/cases/{case_id}/variations"
+    variation = client.post(url, json=body, headers=helpers.auth(manager_token)).json()
+    delegate(client, helpers, away_token, cover.id, "procurement")
+    approved = client.post(
+        f"{url}/{variation['id']}/decision",
+        json={"role": "procurement", "decision": "approve", "on_behalf_of": away.id},
+        headers=helpers.auth(cover_token),
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    (approval,) = approved.json()["approvals"]
+    assert (approval["decided_by"], approval["decided_for"]) == (cover.id, away.id)
+    [decided] = events(engine, case_id, "variation_decided")
+    assert (decided["on_behalf_of"], decided["on_behalf_of_name"]) == (away.id, "Ada Away")
+    assert contract_now(engine, case_id)[2] == VALUE + 50_000_00

@@ -14,6 +14,7 @@ from lifecycle import clock
 from lifecycle.db import make_engine, transaction
 from lifecycle.models import Case
 from tests.browser.support import Looker, Staff, sign_in
+from tests.browser.test_browser_kpis import live_contract
 from tests.browser.test_browser_lifecycle import reload_until
 from tests.conftest import purchase_request
 from tests.e2e.support import Api, Product
@@ -154,3 +155,42 @@ def test_an_admin_hands_over_a_managers_contracts_from_their_page(
     expect(admin.locator("main")).to_contain_text("1 live contract handed over to Sam Successor")
     expect(admin.locator("main")).to_contain_text("Active")
     look(admin, "handed-over")
+
+
+def test_a_delegate_gives_a_variation_approval_on_a_colleagues_behalf(
+    product: Product, staff: Staff, person: Person, look: Looker
+) -> None:
+    rita = staff.enrol("Rita Requester", "requester")
+    mo = staff.enrol("Mo Manager", "contract_manager")
+    ada = staff.enrol("Ada Away", "procurement")
+    bo = staff.enrol("Bo Cover", "procurement")
+    case_id = live_contract(product, rita.user_id, mo.user_id)
+    proposed = Api(product.url, mo.api_token).post(
+        f"/cases/{case_id}/variations",
+        json={"what": "Add a fourth crew", "why": "New estate", "value_change_pence": 50_000_00},
+    )
+    assert proposed.status_code == 201, proposed.text
+    today = clock.today()
+    delegated = Api(product.url, ada.api_token).post(
+        "/delegations",
+        json={
+            "delegate_id": bo.user_id,
+            "role": "procurement",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=6)).isoformat(),
+        },
+    )
+    assert delegated.status_code == 201, delegated.text
+
+    cover = person("bo")
+    sign_in(cover, bo)
+    cover.goto(f"/app/cases/{case_id}")
+    expect(cover.locator("main")).to_contain_text("Your decision: variation 1 (procurement)")
+    cover.get_by_label("On behalf of Ada Away (delegated to you)").check()
+    cover.locator("#variation_decision").check()
+    look(cover, "variation-decide-on-behalf")
+    press(cover, "Record the variation decision")
+    expect(cover.locator("main")).to_contain_text(
+        "Approved variation 1 (procurement, on behalf of Ada Away by delegation)"
+    )
+    look(cover, "variation-decided-on-behalf")

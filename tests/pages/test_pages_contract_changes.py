@@ -1,13 +1,17 @@
 """The case page shows a live contract's variations and what they wait on, the expiry
 decision it needs, and, once it has ended, its termination notice deadline (s.80)."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from lifecycle import clock
+from lifecycle.db import transaction
+from lifecycle.schemas import DelegationIn
+from lifecycle.services import delegations
+from lifecycle.settings import Settings
 from tests.api.test_api_contract_changes import live_contract
 
 
@@ -148,3 +152,40 @@ def test_the_forms_propose_approve_decide_terminate_and_record_the_notice(
     page = auditor_browser.get(url).text
     assert "Changes and the end of the contract" in page and "Add a fourth crew" in page
     assert "Propose a variation" not in page and "Record the termination notice" not in page
+
+
+def test_a_delegate_approves_a_variation_on_a_colleagues_behalf_from_the_case_page(
+    engine: Engine, signed_in: Any, make_user: Any, settings: Settings, today: date
+) -> None:
+    requester, _ = make_user("requester")
+    manager_browser, manager, _ = signed_in("contract_manager", name="Sam Manager")
+    cover_browser, cover, _ = signed_in("procurement", name="Bo Cover")
+    away, _ = make_user("procurement", name="Ada Away")
+    case_id = live_contract(engine, requester, manager, end_date=date(2027, 8, 31))
+    url = f"/app/cases/{case_id}"
+    fields = {"variation_what": "Add a crew", "variation_why": "Estate", "variation_value": "500"}
+    assert manager_browser.submit(url, f"{url}/variations", fields).status_code == 303
+    assert "Who are you deciding for?" not in cover_browser.get(url).text
+    with transaction(engine) as session:
+        period = {"starts_on": today, "ends_on": today + timedelta(days=6)}
+        delegation = DelegationIn(delegate_id=cover.id, role="procurement", **period)
+        delegations.create(session, by=away, delegation=delegation, settings=settings)
+    page = cover_browser.get(url).text
+    assert "Who are you deciding for?" in page
+    assert f'value="{away.id}"' in page and "On behalf of Ada Away (delegated to you)" in page
+    decision = {
+        "variation_id": "1",
+        "variation_role": "procurement",
+        "variation_decision": "approve",
+    }
+    stranger = cover_browser.submit(
+        url, f"{url}/variation-decision", {**decision, "variation_on_behalf_of": "999999"}
+    )
+    assert stranger.status_code == 403
+    assert 'id="variation_on_behalf_of-error"' in stranger.text
+    approved = cover_browser.submit(
+        url, f"{url}/variation-decision", {**decision, "variation_on_behalf_of": str(away.id)}
+    )
+    assert approved.status_code == 303, approved.text
+    shown = cover_browser.get(url).text
+    assert "Approved variation 1 (procurement, on behalf of Ada Away by delegation)" in shown
