@@ -176,13 +176,16 @@ def propose(
 
 def deciders(session: Session, *, case: Case, variation: Variation, role: Role) -> list[User]:
     """Who may give this approval: holders of the role but the proposer, the requester and
-    whoever gave another approval of it."""
+    whoever gave another approval of it (in person, or through a delegate)."""
     gave = {
-        (row.role, row.decided_by)
-        for row in approvals(session, variation_id=variation.id or 0)
-        if row.decided_by is not None
+        given for row in approvals(session, variation_id=variation.id or 0) for given in _gave(row)
     }
     return _eligible(users.with_role(session, role=role), case, variation, role, gave)
+
+
+def _gave(row: VariationApproval) -> set[tuple[str, int]]:
+    """(role, person) for who gave this approval: the officer, and whom a delegate gave it for."""
+    return {(row.role, person) for person in (row.decided_by, row.decided_for) if person}
 
 
 def _eligible(
@@ -434,8 +437,7 @@ def remind_overdue(session: Session, *, settings: Settings) -> int:
             col(VariationApproval.decided_by).is_not(None),
         )
     ):
-        assert given.decided_by is not None
-        gave[given.variation_id].add((given.role, given.decided_by))
+        gave[given.variation_id] |= _gave(given)
     kinds = ("reminder", "escalation")
     queued = outbox.present_keys(
         session,

@@ -541,8 +541,8 @@ def test_termination_moves_to_exit_and_its_notice_is_tracked_until_published(
     assert client.get(url, headers=helpers.auth(manager_token)).json()["notice_overdue"] is False
 
 
-def delegate(client: TestClient, helpers: Any, token: str, to: int, role: str) -> None:
-    """A delegation of `role` to `to`, from today for a week."""
+def delegate(client: TestClient, helpers: Any, token: str, to: int, role: str) -> int:
+    """A delegation of `role` to `to`, from today for a week; its id."""
     today = clock.today()
     body = {
         "delegate_id": to,
@@ -552,6 +552,7 @@ def delegate(client: TestClient, helpers: Any, token: str, to: int, role: str) -
     }
     answer = client.post("/delegations", json=body, headers=helpers.auth(token))
     assert answer.status_code == 201, answer.text
+    return int(answer.json()["id"])
 
 
 def test_a_delegate_gives_a_variation_approval_on_behalf_with_segregation_for_both(
@@ -619,3 +620,66 @@ def test_a_delegate_gives_a_variation_approval_for_a_colleague_and_both_names_ar
     [decided] = events(engine, case_id, "variation_decided")
     assert (decided["on_behalf_of"], decided["on_behalf_of_name"]) == (away.id, "Ada Away")
     assert contract_now(engine, case_id)[2] == VALUE + 50_000_00
+
+
+def test_a_colleague_an_approval_was_given_for_gives_no_other_and_is_not_waited_on(
+    client: TestClient, engine: Engine, make_user: Any, helpers: Any
+) -> None:
+    """Given for Ada by her delegate, the procurement approval bars Ada from the legal one as
+    if she had given it herself: refused, and not among those it waits on."""
+    requester, _ = make_user("requester")
+    manager, manager_token = make_user("contract_manager")
+    away, away_token = make_user("procurement", "legal", name="Ada Away")
+    cover, cover_token = make_user("procurement", name="Bo Cover")
+    lawyer, _ = make_user("legal", name="Lee Lawyer")
+    case_id = live_contract(engine, requester, manager)
+    body = {"what": "Add garden waste", "why": "Spring", "value_change_pence": 250_000_00}
+    url = f"/cases/{case_id}/variations"
+    variation = client.post(url, json=body, headers=helpers.auth(manager_token)).json()
+    decide = f"{url}/{variation['id']}/decision"
+    delegate(client, helpers, away_token, cover.id, "procurement")
+    given = client.post(
+        decide,
+        json={"role": "procurement", "decision": "approve", "on_behalf_of": away.id},
+        headers=helpers.auth(cover_token),
+    )
+    assert given.status_code == 200, given.text
+    legal = next(a for a in given.json()["approvals"] if a["role"] == "legal")
+    assert [person["id"] for person in legal["waiting_on"]] == [lawyer.id]
+    herself = client.post(
+        decide, json={"role": "legal", "decision": "approve"}, headers=helpers.auth(away_token)
+    )
+    assert herself.status_code == 403 and "other approval" in herself.json()["detail"]
+
+
+def test_no_approval_is_given_for_a_colleague_whose_delegation_ended_or_who_has_left(
+    client: TestClient, engine: Engine, make_user: Any, helpers: Any
+) -> None:
+    requester, _ = make_user("requester")
+    manager, manager_token = make_user("contract_manager")
+    away, away_token = make_user("procurement", name="Ada Away")
+    left, left_token = make_user("procurement", name="Lou Left")
+    cover, cover_token = make_user("procurement", name="Bo Cover")
+    case_id = live_contract(engine, requester, manager)
+    body = {"what": "Add a crew", "why": "New estate", "value_change_pence": 50_000_00}
+    url = f"/cases/{case_id}/variations"
+    variation = client.post(url, json=body, headers=helpers.auth(manager_token)).json()
+    decide = f"{url}/{variation['id']}/decision"
+    withdrawn = delegate(client, helpers, away_token, cover.id, "procurement")
+    answer = client.post(f"/delegations/{withdrawn}/withdraw", headers=helpers.auth(away_token))
+    assert answer.status_code == 200, answer.text
+    delegate(client, helpers, left_token, cover.id, "procurement")
+    with transaction(engine) as session:
+        leaver = session.get(User, left.id)
+        assert leaver is not None
+        leaver.active = False
+        session.add(leaver)
+    for behalf in (away.id, left.id):
+        refused = client.post(
+            decide,
+            json={"role": "procurement", "decision": "approve", "on_behalf_of": behalf},
+            headers=helpers.auth(cover_token),
+        )
+        assert refused.status_code == 403 and refused.json()["field"] == "on_behalf_of"
+    with Session(engine) as session:
+        assert session.exec(select(VariationApproval)).one().status == "pending"
