@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.pages import forms
 from api.pages.forms import FormErrors
-from api.pages.users import refused_page, successor_items
+from api.pages.users import beside_successor, refused_page, successor_items
 from api.pages.web import Form, Page, SignedInPage
 from lifecycle.services import handover, users
 
@@ -67,10 +67,7 @@ def hand_over(user_id: int, page: SignedInPage, data: Form) -> Response:
     if refused := refused_page(page, result):
         return refused
     if isinstance(result, FormErrors):
-        errors = FormErrors(status_code=result.status_code)
-        for message in result.by_field.values():
-            # The form has one field: every refusal is shown beside the successor.
-            errors.add("successor_id", message)
+        errors = beside_successor(result)
         return _handover_page(page, user_id, chosen=successor_id, errors=errors)
     count = len(result.cases)
     contracts = "1 live contract" if count == 1 else f"{count} live contracts"

@@ -57,6 +57,14 @@ def successor_items(page: Page, user_id: int, chosen: int | None) -> list[dict[s
     ]
 
 
+def beside_successor(errors: FormErrors) -> FormErrors:
+    """A form whose one field is the successor: every refusal is shown beside it."""
+    placed = FormErrors(status_code=errors.status_code)
+    for message in errors.by_field.values():
+        placed.add("successor_id", message)
+    return placed
+
+
 def refused_page(page: Page, result: object) -> Response | None:
     """A refusal for want of a role is a page of its own (nothing else on the form matters)."""
     if isinstance(result, FormErrors) and result.status_code == 403:
@@ -241,11 +249,7 @@ def deactivate(user_id: int, page: SignedInPage, data: Form) -> Response:
     if refused := refused_page(page, result):
         return refused
     if isinstance(result, FormErrors):
-        errors = FormErrors(status_code=result.status_code)
-        for message in result.by_field.values():
-            # The form has one field: every refusal is shown beside the successor.
-            errors.add("successor_id", message)
-        return _confirm_page(page, user_id, chosen=successor_id, errors=errors)
+        return _confirm_page(page, user_id, chosen=successor_id, errors=beside_successor(result))
     return page.redirect(
         f"/app/users/{user_id}", flash=f"{result.name} is deactivated and signed out everywhere."
     )

@@ -130,15 +130,7 @@ def test_an_admin_hands_over_a_managers_contracts_from_their_page(
     mo = staff.enrol("Mo Mover", "contract_manager")
     sam = staff.enrol("Sam Successor", "contract_manager")
     rita = staff.enrol("Rita Requester", "requester")
-    raised = Api(product.url, rita.api_token).post("/cases", json=purchase_request())
-    assert raised.status_code == 201, raised.text
-    engine = make_engine(f"sqlite:///{product.env['PROCURE_DATA_DIR']}/procure.db")
-    with transaction(engine) as session:
-        case = session.get(Case, raised.json()["id"])
-        assert case is not None
-        case.contract_manager_id = mo.user_id
-        session.add(case)
-    engine.dispose()
+    live_contract(product, rita.user_id, mo.user_id)
 
     admin = person("ada")
     sign_in(admin, ada)
