@@ -13,6 +13,7 @@ from lifecycle.delegation import (
     Cover,
     OwnRefusal,
     delegate_problem,
+    gate_refusal,
     in_force,
     overlaps,
     period_problem,
@@ -265,19 +266,11 @@ def candidates(session: Session, *, me: User) -> list[User]:
 def stand_in_for(session: Session, *, me: User, case: Case) -> list[User]:
     """The people on whose behalf `me` may decide the gate this case waits on (for the case
     page's choice), segregation of duties checked for both."""
-    assert case.id is not None and me.id is not None
+    assert case.id is not None
     gate = progress.pending_gate(session, case_id=case.id)
     if gate is None:
         return []
     kind = GateKind(gate.kind)
     prepared = progress.preparers(session, case_id=case.id, kind=kind)
-    rows = _in_force(session, role=gate.role, delegate_id=me.id)
-    people = [person for row in rows if (person := session.get(User, row.delegator_id))]
-    allowed = standing_in_for(
-        kind,
-        case.requester_id,
-        prepared,
-        (me.id, users.roles_of(me)),
-        [(person.id, users.roles_of(person)) for person in people if person.active and person.id],
-    )
-    return [person for person in people if person.id in allowed]
+    own = gate_refusal(kind, case.requester_id, prepared)
+    return covered_colleagues(session, me=me, role=gate.role, own=own)

@@ -86,14 +86,19 @@ def shortfall(session: Session, *, case: Case, settings: Settings) -> str:
     )
 
 
-def add_kpi(
-    session: Session, *, case: Case, user: User, kpi: ContractKpiIn, settings: Settings
-) -> Kpi:
-    """Set one of the contract's KPIs; on a live contract the assessment schedule starts."""
+def _require_kpi_setter(case: Case, user: User) -> None:
+    """Refuse anyone but the manager or procurement, then any moment KPIs cannot be set."""
     if refused := kpi_setting_refusal(user.id, _procurement(user), case.contract_manager_id):
         raise Forbidden(refused)
     if conflict := kpi_setting_conflict(case.reference, Stage(case.stage), Status(case.status)):
         raise Conflict(conflict)
+
+
+def add_kpi(
+    session: Session, *, case: Case, user: User, kpi: ContractKpiIn, settings: Settings
+) -> Kpi:
+    """Set one of the contract's KPIs; on a live contract the assessment schedule starts."""
+    _require_kpi_setter(case, user)
     assert case.id is not None and user.id is not None
     taken = session.exec(select(Kpi.id).where(Kpi.case_id == case.id, Kpi.name == kpi.name))
     if taken.first() is not None:
@@ -122,10 +127,7 @@ def kpi_of(session: Session, *, case: Case, kpi_id: int) -> Kpi:
 
 def kpi_to_change(session: Session, *, case: Case, user: User, kpi_id: int) -> Kpi:
     """One of the case's KPIs, for someone who may change it now (asked in that order)."""
-    if refused := kpi_setting_refusal(user.id, _procurement(user), case.contract_manager_id):
-        raise Forbidden(refused)
-    if conflict := kpi_setting_conflict(case.reference, Stage(case.stage), Status(case.status)):
-        raise Conflict(conflict)
+    _require_kpi_setter(case, user)
     return kpi_of(session, case=case, kpi_id=kpi_id)
 
 
