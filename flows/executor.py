@@ -32,6 +32,7 @@ from prefect.states import Crashed, Pending, to_state_create
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from flows.busy_retry import retry_busy_quickly
 from flows.stages import STAGE_FLOWS
 from lifecycle.db import transaction
 from lifecycle.models import FlowRequest, utcnow
@@ -71,7 +72,9 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
     Prefect (no version check), so the executor starts while Prefect is down and its runs
     wait as before. A request that finds Prefect gone is tried twice more (2 s, then 4 s)
     rather than Prefect's five times over a minute, which a long-lived client would otherwise
-    do: the run is then put back to wait, and the executor backs off as a whole.
+    do: the run is then put back to wait, and the executor backs off as a whole. A 503 (the
+    Prefect server's database was busy) is first tried again within a second
+    (`flows/busy_retry.py`).
 
     No flow-run heartbeats either: the first goes out as each run starts, as an event the
     Prefect server must store, while a stage run takes well under a second and a run whose
@@ -92,7 +95,15 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
         ),
         SyncClientContext.get_or_create(),
     ):
-        async with AsyncClientContext.get_or_create():
+        existing = AsyncClientContext.get()
+        if existing and asyncio.get_running_loop() is existing.client.loop:
+            yield
+            return
+        context = AsyncClientContext()
+        http = getattr(context.client, "_client", None)
+        if isinstance(http, httpx.AsyncClient):
+            retry_busy_quickly(http)
+        async with context:
             yield
 
 
