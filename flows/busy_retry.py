@@ -8,8 +8,12 @@ and a person's decision behind the backlog waited 2 s for its next stage instead
 one. So the executor's shared client tries a 503 again here first, a few times within a second,
 and only a database still busy after that reaches Prefect's own slower retries, as before.
 
-Repeating the request is what Prefect's client would do with it anyway (a 503 means nothing
-was written); a body that cannot be sent twice is not retried here."""
+Repeating the request is what Prefect's client would do with it anyway: a write that met a busy
+SQLite was rolled back before the answer. Where a 503 is less certain (a PostgreSQL connection
+lost as it committed), the one write that is not safe to repeat, creating the flow run, carries
+an idempotency key, so a resend returns the run already made (`flows/executor.py`). A 503 that
+says when to come back (`Retry-After`, or Prefect's maintenance) is left to Prefect's client,
+and a body that cannot be sent twice is not retried here."""
 
 import asyncio
 import logging
@@ -23,6 +27,8 @@ log = logging.getLogger("procure.executor")
 # About 0.8 s in all, each with jitter so two slots that met do not meet again.
 DELAYS_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.4)
 BUSY = 503
+# Headers (lower case, as httpx gives them) by which a 503 sets its own pace.
+PREFECTS_OWN_PACE = {"retry-after", "prefect-maintenance"}
 
 
 class RetryBusyQuickly(httpx.AsyncBaseTransport):
@@ -38,10 +44,13 @@ class RetryBusyQuickly(httpx.AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         for delay in DELAYS_SECONDS:
             response = await self.inner.handle_async_request(request)
-            if response.status_code != BUSY:
+            if response.status_code != BUSY or PREFECTS_OWN_PACE & set(response.headers):
                 return response
+            # Read to the end, so the connection goes back to the pool rather than closing.
+            await response.aread()
             await response.aclose()
             self.retried += 1
+            log.debug("Prefect busy (503) for %s %s; tried again", request.method, request.url)
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
         return await self.inner.handle_async_request(request)
 
@@ -68,16 +77,21 @@ def retry_busy_quickly(http: httpx.AsyncClient) -> RetryBusyQuickly | None:
     own client does to set its connection retries; if that is not where an httpx release
     keeps it, the client is left as it was (Prefect's retries only) and the log says so."""
     try:
-        chosen = http._transport_for_url(http.base_url)
-        if http._transport is chosen:
-            wrapper = RetryBusyQuickly(chosen)
-            http._transport = wrapper
-            return wrapper
+        current = http._transport_for_url(http.base_url)
+        if isinstance(current, RetryBusyQuickly):
+            return current
+        # httpx uses the first mount whose pattern matches (a proxy), or its own transport
+        # when none does or that mount is None (no proxy for this address).
         for pattern, transport in http._mounts.items():
-            if transport is chosen:
-                wrapper = RetryBusyQuickly(chosen)
-                http._mounts[pattern] = wrapper
-                return wrapper
+            if pattern.matches(http.base_url):
+                if transport is not None:
+                    wrapper = RetryBusyQuickly(transport)
+                    http._mounts[pattern] = wrapper
+                    return wrapper
+                break
+        wrapper = RetryBusyQuickly(http._transport)
+        http._transport = wrapper
+        return wrapper
     except AttributeError:
         pass
     log.warning("could not add quick retries to the Prefect client; Prefect's own apply")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from prefect import Flow
@@ -112,10 +112,14 @@ async def create_flow_run(
 ) -> FlowRun:
     """What `PrefectClient.create_flow_run` does, but for a flow already registered: that
     call registers the flow again on every run, a write the Prefect server must make each
-    time. The run is named by the case reference and tagged with it."""
+    time. The run is named by the case reference and tagged with it. Its idempotency key is
+    new for each call, and the same in every resend of the call's request: a create that was
+    answered 503 although it had been made (a connection lost as it committed) returns that run
+    when sent again, rather than making a second."""
     reference = str(request.parameters.get("reference", ""))
     body = FlowRunCreate(
         flow_id=flow_id,
+        idempotency_key=f"{request.key}:{uuid4()}",
         flow_version=flow.version,
         name=request.run_name,
         parameters=request.parameters,

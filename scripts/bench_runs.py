@@ -321,9 +321,10 @@ def bench(
                     are still on their way to the gate: a person's wait across the backlog,
                     not at one moment of it."""
                     waits = []
+                    first = time.monotonic()
                     with database(product.data_dir) as own:
                         for number, (case_id, gate_id) in enumerate(prepared):
-                            while time.monotonic() < began + number * spacing:
+                            while time.monotonic() < first + number * spacing:
                                 time.sleep(0.2)
                             if number and one(own, at_gate) >= cases:
                                 break
@@ -408,7 +409,12 @@ def main() -> int:
     parser.add_argument("--cap", type=float, default=180.0, help="seconds to wait at most")
     parser.add_argument("--idle-rounds", type=int, default=3)
     parser.add_argument(
-        "--backlog-decisions", type=int, default=5, help="gates decided during the backlog"
+        "--backlog-decisions",
+        type=int,
+        choices=range(1, 21),
+        default=5,
+        metavar="1..20",
+        help="gates decided during the backlog",
     )
     parser.add_argument("--spacing", type=float, default=15.0, help="seconds between them")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the product")

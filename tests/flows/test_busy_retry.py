@@ -5,7 +5,7 @@ creating the run are 503."""
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,10 +13,11 @@ import httpx
 import pytest
 from prefect.client import base as prefect_client_base
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from sqlalchemy import Engine
 
 from flows import busy_retry
-from flows.busy_retry import DELAYS_SECONDS, RetryBusyQuickly
+from flows.busy_retry import DELAYS_SECONDS, RetryBusyQuickly, retry_busy_quickly
 from flows.executor import Executor, shared_prefect_clients
 from lifecycle.settings import Settings
 from tests.flows.test_executor import drain, requests_of
@@ -40,14 +41,36 @@ def no_pauses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
     yield pauses
 
 
-def scripted(statuses: list[int], seen: list[bytes]) -> httpx.MockTransport:
-    """Answers with each status in turn (the last one from then on), recording each body."""
+class Body(httpx.AsyncByteStream):
+    """A response body that records being read to the end and closed."""
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request.content)
-        return httpx.Response(statuses[min(len(seen), len(statuses)) - 1])
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
 
-    return httpx.MockTransport(answer)
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.events.append("read")
+        yield b'{"exception_message": "Service Unavailable"}'
+
+    async def aclose(self) -> None:
+        self.events.append("closed")
+
+
+class Scripted(httpx.AsyncBaseTransport):
+    """Answers with each status in turn (the last one from then on), recording each body as
+    it came over the wire, and what became of each response."""
+
+    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None) -> None:
+        self.statuses, self.headers = statuses, headers or {}
+        self.seen: list[bytes] = []
+        self.responses: list[list[str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        self.seen.append(b"".join([chunk async for chunk in request.stream]))
+        events: list[str] = []
+        self.responses.append(events)
+        status = self.statuses[min(len(self.seen), len(self.statuses)) - 1]
+        return httpx.Response(status, headers=self.headers, stream=Body(events))
 
 
 def send(transport: httpx.AsyncBaseTransport, **kwargs: Any) -> httpx.Response:
@@ -61,42 +84,81 @@ def send(transport: httpx.AsyncBaseTransport, **kwargs: Any) -> httpx.Response:
 
 
 def test_a_busy_answer_is_tried_again_with_the_same_body(no_pauses: list[float]) -> None:
-    seen: list[bytes] = []
-    transport = RetryBusyQuickly(scripted([503, 503, 201], seen))
+    server = Scripted([503, 503, 201])
+    transport = RetryBusyQuickly(server)
     assert send(transport, json={"name": "PR-2026-0001"}).status_code == 201
-    assert [json.loads(body) for body in seen] == [{"name": "PR-2026-0001"}] * 3
-    assert transport.retried == 2
-    # Short and jittered: half to one and a half times each step.
-    assert [0.5 * d <= p <= 1.5 * d for p, d in zip(no_pauses, DELAYS_SECONDS, strict=False)] == [
-        True,
-        True,
-    ]
+    assert [json.loads(body) for body in server.seen] == [{"name": "PR-2026-0001"}] * 3
+    assert transport.retried == 2 and len(no_pauses) == 2
+    # Each busy answer read to its end before it was closed: the connection can be used again.
+    assert server.responses[:2] == [["read", "closed"]] * 2
+
+
+def test_the_pauses_are_short_and_jittered(
+    no_pauses: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for bound, factor in ((min, 0.5), (max, 1.5)):
+        no_pauses.clear()
+        monkeypatch.setattr(busy_retry, "random", SimpleNamespace(uniform=bound))
+        assert send(RetryBusyQuickly(Scripted([503])), json={}).status_code == 503
+        assert no_pauses == [factor * delay for delay in DELAYS_SECONDS]
 
 
 def test_still_busy_after_the_quick_tries_is_handed_back(no_pauses: list[float]) -> None:
-    seen: list[bytes] = []
-    transport = RetryBusyQuickly(scripted([503], seen))
+    server = Scripted([503])
+    transport = RetryBusyQuickly(server)
     # Prefect's own retries take it from here.
     assert send(transport, json={}).status_code == 503
-    assert len(seen) == len(DELAYS_SECONDS) + 1
-    assert sum(no_pauses) <= 1.5 * sum(DELAYS_SECONDS) < 1.5
+    assert len(server.seen) == len(DELAYS_SECONDS) + 1
+    assert transport.retried == len(DELAYS_SECONDS) == len(no_pauses)
 
 
-@pytest.mark.parametrize("status", [200, 404, 409, 500, 502])
+@pytest.mark.parametrize("status", [200, 404, 409, 429, 500, 502])
 def test_other_answers_come_back_at_once(status: int, no_pauses: list[float]) -> None:
-    seen: list[bytes] = []
-    assert send(RetryBusyQuickly(scripted([status, 201], seen)), json={}).status_code == status
-    assert len(seen) == 1 and no_pauses == []
+    server = Scripted([status, 201])
+    assert send(RetryBusyQuickly(server), json={}).status_code == status
+    assert len(server.seen) == 1 and no_pauses == []
+
+
+@pytest.mark.parametrize("header", ["Retry-After", "Prefect-Maintenance"])
+def test_a_busy_answer_that_sets_its_own_pace_is_left_to_prefect(
+    header: str, no_pauses: list[float]
+) -> None:
+    server = Scripted([503, 201], headers={header: "true" if "Maint" in header else "3"})
+    assert send(RetryBusyQuickly(server), json={}).status_code == 503
+    assert len(server.seen) == 1 and no_pauses == []
 
 
 def test_a_body_that_cannot_be_sent_twice_is_not_retried(no_pauses: list[float]) -> None:
-    seen: list[bytes] = []
-
     async def streamed() -> Any:
         yield b"{}"
 
-    assert send(RetryBusyQuickly(scripted([503, 201], seen)), content=streamed()).status_code == 503
-    assert len(seen) == 1 and no_pauses == []
+    server = Scripted([503, 201])
+    assert send(RetryBusyQuickly(server), content=streamed()).status_code == 503
+    assert len(server.seen) == 1 and no_pauses == []
+
+
+def test_put_in_front_of_the_transport_the_client_uses_for_prefect() -> None:
+    # No proxy: the client's own transport, once however often it is asked.
+    direct = httpx.AsyncClient(base_url="http://127.0.0.1:4200/api")
+    wrapper = retry_busy_quickly(direct)
+    assert wrapper is not None and direct._transport is wrapper
+    assert retry_busy_quickly(direct) is wrapper and wrapper.inner is not wrapper
+    # Through a proxy (a mount, as httpx makes from HTTP_PROXY): that mount.
+    proxy = httpx.AsyncHTTPTransport()
+    proxied = httpx.AsyncClient(base_url="http://prefect:4200/api", mounts={"http://": proxy})
+    wrapper = retry_busy_quickly(proxied)
+    assert wrapper is not None and wrapper.inner is proxy
+    assert proxied._transport_for_url(proxied.base_url) is wrapper
+    # A mount of None (no proxy for this address) leaves the client's own transport in use.
+    exempt = httpx.AsyncClient(base_url="http://prefect/api", mounts={"all://prefect": None})
+    wrapper = retry_busy_quickly(exempt)
+    assert wrapper is not None and exempt._transport is wrapper
+
+
+def test_a_client_it_cannot_wrap_is_left_as_it_was(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="procure.executor"):
+        assert retry_busy_quickly(SimpleNamespace()) is None  # type: ignore[arg-type]
+    assert "Prefect's own apply" in caplog.text
 
 
 @pytest.mark.prefect
@@ -116,29 +178,43 @@ def test_a_stage_run_goes_on_at_once_when_prefect_answers_busy(
     monkeypatch.setattr(prefect_client_base, "anyio", recording(prefect_pauses))
     busy_answers: list[str] = []
 
-    async def execute() -> RetryBusyQuickly:
+    async def execute() -> tuple[RetryBusyQuickly, list[str]]:
         async with shared_prefect_clients():
-            transport = get_client()._client._transport
+            client = get_client()
+            transport = client._client._transport_for_url(client.api_url)
             assert isinstance(transport, RetryBusyQuickly)
             real = transport.inner
 
             class BusyAtFirst(httpx.AsyncBaseTransport):
-                """The real server, but creating a flow run is answered busy twice first."""
+                """The real server, but the first flow run created is answered busy although
+                it was made (a connection lost as it committed), and the next try busy too."""
 
                 async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
                     creating = request.method == "POST" and request.url.path.endswith("/flow_runs/")
                     if creating and len(busy_answers) < 2:
-                        busy_answers.append(request.url.path)
+                        if not busy_answers:
+                            made = await real.handle_async_request(request)
+                            await made.aread()
+                            busy_answers.append(f"made, answered {made.status_code}")
+                        else:
+                            busy_answers.append("not made")
                         return httpx.Response(503, json={"exception_message": "busy"})
                     return await real.handle_async_request(request)
 
+            # The Prefect server outlives a test: another test's case may have this reference.
+            reference = requests_of(product_database, case_id)[0].parameters["reference"]
+            tagged = FlowRunFilter(tags=FlowRunFilterTags(all_=[reference]))
+            before = {run.id for run in await client.read_flow_runs(flow_run_filter=tagged)}
             transport.inner = BusyAtFirst()
             await drain(executor)
-            return transport
+            runs = await client.read_flow_runs(flow_run_filter=tagged)
+            return transport, sorted(run.name for run in runs if run.id not in before)
 
-    transport = run(execute())
-    # The purchase request's run, then the legal consultation's: neither ever put back to wait.
+    transport, runs = run(execute())
+    assert busy_answers == ["made, answered 201", "not made"] and transport.retried == 2
+    assert prefect_pauses == []
+    # The purchase request's run, then the legal consultation's: neither ever put back to wait,
+    # and the run made before its busy answer is the one that ran, not a second beside it.
     rows = requests_of(product_database, case_id)
     assert [(row.status, row.attempts) for row in rows] == [("completed", 0)] * 2
-    assert len(busy_answers) == 2 and transport.retried == 2
-    assert prefect_pauses == []
+    assert runs == sorted(row.run_name for row in rows)
