@@ -133,7 +133,13 @@ async def _drive(base: str, path: Callable[[], str], clients: int, seconds: floa
             nonlocal failures
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                answer = await http.get(path())
+                try:
+                    answer = await http.get(path())
+                except httpx.TransportError:
+                    # A connection the server closed as it was reused: a failure, not the end
+                    # of the whole benchmark.
+                    failures += 1
+                    continue
                 latencies.append(time.perf_counter() - started)
                 failures += answer.status_code != 200
 
