@@ -479,8 +479,10 @@ class Lesson(SQLModel, table=True):
 
 
 class FlowRequest(SQLModel, table=True):
-    """Outbox of stage flow runs. Written with the change that needs the run; the dispatcher
-    submits it to Prefect once `not_before` has passed, with `key` as the idempotency key."""
+    """Outbox of stage flow runs. Written with the change that needs the run; once
+    `not_before` has passed, the dispatcher submits it to a deployment with `key` as the
+    idempotency key, or the in-process executor creates and runs it (its create's key is `key`
+    and a value new for each try, flows/executor.py)."""
 
     # The dispatcher's question, "what is due next, most awaited first", read off one index.
     __table_args__ = (Index("ix_flowrequest_due", "status", "priority", "not_before"),)

@@ -135,7 +135,7 @@ async def _drive(base: str, path: Callable[[], str], clients: int, seconds: floa
                 started = time.perf_counter()
                 try:
                     answer = await http.get(path())
-                except httpx.TransportError:
+                except (httpx.ReadError, httpx.RemoteProtocolError):
                     # A connection the server closed as it was reused: a failure, not the end
                     # of the whole benchmark.
                     failures += 1
