@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -22,10 +23,13 @@ from prefect.client.schemas.objects import FlowRun, FlowRunPolicy, StateType
 from prefect.context import AsyncClientContext, SyncClientContext
 from prefect.flow_engine import run_flow_async
 from prefect.settings import (
+    PREFECT_API_AUTH_STRING,
+    PREFECT_API_KEY,
     PREFECT_API_URL,
     PREFECT_CLIENT_MAX_RETRIES,
     PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED,
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    get_current_settings,
     temporary_settings,
 )
 from prefect.states import Crashed, Pending, to_state_create
@@ -33,6 +37,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from flows.busy_retry import retry_busy_quickly
+from flows.known_runs import KnownRunsClient, running_here
 from flows.stages import STAGE_FLOWS
 from lifecycle.db import transaction
 from lifecycle.models import FlowRequest, utcnow
@@ -53,12 +58,22 @@ FINAL_STATUS = {
 
 
 def runnable_flows() -> dict[str, Flow[Any, Any]]:
-    """Each stage flow by name, without its run-name template: the executor names the run
-    when it creates it (the same name), so the engine need not rename it with another call."""
+    """Each stage flow by name, as the executor runs it, without what would cost each run a
+    call to Prefect or a write to the database for nothing:
+    - no run-name template: the executor names the run when it creates it (the same name), so
+      the engine need not rename it;
+    - result storage named (Prefect's local storage, where the default would resolve): left
+      to find it, the engine asks the Prefect server for its default storage on every run,
+      with a blocking call. Stage flows persist no results, as before;
+    - no completion or failure hooks: the executor records how the run ended as it settles
+      the request (`finish`), so the hooks' same update would be a second write."""
+    storage = Path(get_current_settings().results.local_storage_path)
     flows: dict[str, Flow[Any, Any]] = {}
     for stage_flow in STAGE_FLOWS.values():
-        copy = stage_flow.with_options()
+        copy = stage_flow.with_options(result_storage=storage, persist_result=False)
         copy.flow_run_name = None
+        copy.on_completion_hooks = []
+        copy.on_failure_hooks = []
         flows[stage_flow.name] = copy
     return flows
 
@@ -99,12 +114,38 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
         if existing and asyncio.get_running_loop() is existing.client.loop:
             yield
             return
-        context = AsyncClientContext()
-        http = getattr(context.client, "_client", None)
+        client = KnownRunsClient(
+            PREFECT_API_URL.value(),
+            auth_string=PREFECT_API_AUTH_STRING.value(),
+            api_key=PREFECT_API_KEY.value(),
+        )
+        context = AsyncClientContext.model_construct(client=client)
+        http = getattr(client, "_client", None)
         if isinstance(http, httpx.AsyncClient):
             retry_busy_quickly(http)
         async with context:
             yield
+
+
+class StageRunLinesStayInPrefect(logging.Filter):
+    """Keeps a stage run's routine lines (it began, its steps, it ended) off the console: they
+    go to Prefect, whose UI shows them with the run, and with a backlog the console's
+    rendering of each cost the executor a tenth of its time. Warnings and errors still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        of_a_run = record.name == "prefect.flow_runs" or record.name.startswith(
+            "prefect.flow_runs."
+        )
+        return record.levelno >= logging.WARNING or not of_a_run
+
+
+def keep_stage_run_lines_in_prefect() -> None:
+    """Put `StageRunLinesStayInPrefect` on this process's console handlers (once)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and not any(
+            isinstance(f, StageRunLinesStayInPrefect) for f in handler.filters
+        ):
+            handler.addFilter(StageRunLinesStayInPrefect())
 
 
 async def create_flow_run(
@@ -193,12 +234,12 @@ def lapsed(engine: Engine, *, not_ids: list[int]) -> list[FlowRequest]:
 
 
 def attach(engine: Engine, request_id: int, *, flow_run_id: str) -> None:
-    """Record the flow run a claimed request became (its claim kept)."""
+    """Record the flow run a claimed request became, about to run here (its claim kept)."""
     with transaction(engine) as session:
         session.execute(
             update(FlowRequest)
             .where(col(FlowRequest.id) == request_id)
-            .values(flow_run_id=flow_run_id, updated_at=utcnow())
+            .values(flow_run_id=flow_run_id, status="running", updated_at=utcnow())
         )
 
 
@@ -301,9 +342,10 @@ class Executor:
             return
         attach(self.engine, request.id, flow_run_id=str(flow_run.id))
         try:
-            state = await run_flow_async(
-                flow, flow_run=flow_run, parameters=request.parameters, return_type="state"
-            )
+            with running_here(flow_run):
+                state = await run_flow_async(
+                    flow, flow_run=flow_run, parameters=request.parameters, return_type="state"
+                )
         except Exception as exc:
             # The engine lost Prefect mid-run: every step is safe to repeat, so queue it again.
             log.warning("stage run %s lost Prefect (%s); queued again", request.run_name, exc)
@@ -352,6 +394,7 @@ class Executor:
     async def execute_forever(self) -> None:
         """Fill free slots as they free up or every dispatch interval; renew this executor's
         claims and settle lapsed ones a few times a lease. Every run shares one client."""
+        keep_stage_run_lines_in_prefect()
         async with shared_prefect_clients():
             await self._execute()
 

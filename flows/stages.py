@@ -4,7 +4,7 @@ row, so a flow that reaches one records it and ends. Runs are named by business 
 import asyncio
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
+from prefect.context import FlowRunContext
 
 from flows.steps import carry_out
 from flows.tracking import HOOKS, record_state
@@ -17,9 +17,12 @@ STAGE_FLOW = {**HOOKS, "retries": 3, "retry_delay_seconds": 3}
 
 async def run_stage(stage: Stage, case_id: int, reference: str) -> list[str]:
     """Plan from the database and carry out the steps, off the event loop: the other runs in
-    this process go on talking to Prefect meanwhile."""
-    if flow_run.id:
-        await asyncio.to_thread(record_state, flow_run.id, "running")
+    this process go on talking to Prefect meanwhile. A run from a deployment (a worker's
+    process) marks its request running; the executor marks its own as it starts them."""
+    context = FlowRunContext.get()
+    run = context.flow_run if context else None
+    if run is not None and run.deployment_id:
+        await asyncio.to_thread(record_state, run.id, "running")
     steps = await asyncio.to_thread(carry_out, case_id, stage)
     get_run_logger().info("%s %s: %s", stage.value, reference, ", ".join(steps) or "waiting")
     return steps

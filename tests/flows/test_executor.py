@@ -7,6 +7,7 @@ runs again."""
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -17,14 +18,22 @@ from typing import Any
 import httpx
 import pytest
 from alembic import command
-from prefect.client.orchestration import PrefectClient, get_client
-from prefect.client.schemas.objects import StateType
+from httpx import URL
+from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.flow_engine import AsyncFlowRunEngine
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from flows.executor import MAX_ATTEMPTS, Executor, release, shared_prefect_clients
+from flows.executor import (
+    MAX_ATTEMPTS,
+    Executor,
+    release,
+    runnable_flows,
+    shared_prefect_clients,
+)
 from lifecycle import schema
 from lifecycle.db import transaction
 from lifecycle.models import Case, FlowRequest, Gate
@@ -192,6 +201,85 @@ def test_runs_share_one_prefect_client_and_register_each_flow_once(
     assert after == [] and len(warmed_up) <= 3
     assert sorted(registered) == ["legal-consultation", "purchase-request"]
     assert heartbeats == []
+
+
+def test_a_stage_run_asks_prefect_only_what_it_must(
+    prefect: str,
+    product_database: Engine,
+    make_user: Any,
+    settings: Settings,
+    run: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("legal")
+    case_id, reference = raise_case(product_database, requester, settings)
+    executor = Executor(settings, product_database)
+    storage_asked: list[str] = []
+    for client_class in (PrefectClient, SyncPrefectClient):
+        read_storage = client_class.read_server_default_result_storage
+
+        def recorded(*args: Any, read: Any = read_storage) -> Any:
+            storage_asked.append("asked")
+            return read(*args)
+
+        monkeypatch.setattr(client_class, "read_server_default_result_storage", recorded)
+    sent: list[tuple[str, str]] = []
+
+    async def execute() -> list[FlowRun]:
+        async with shared_prefect_clients():
+            client = get_client()
+            transport = client._client._transport_for_url(client.api_url)
+            real = transport.inner
+
+            class Recording(httpx.AsyncBaseTransport):
+                async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                    path = request.url.path.removeprefix(URL(client.api_url).path.rstrip("/"))
+                    sent.append((request.method, re.sub(r"[0-9a-f-]{36}", "{id}", path)))
+                    return await real.handle_async_request(request)
+
+            transport.inner = Recording()
+            await drain(executor)
+            return [
+                await client.read_flow_run(r.flow_run_id)
+                for r in requests_of(product_database, case_id)
+            ]
+
+    flow_runs = run(execute())
+    assert [r.status for r in requests_of(product_database, case_id)] == ["completed"] * 2
+    # Per run: created, then Running and Completed. Neither the engine's update of the run to
+    # what it was created with, nor its read of the run it was just handed, nor a read of the
+    # server's default result storage.
+    calls = [call for call in sent if call != ("POST", "/flows/")]
+    assert calls.count(("POST", "/flow_runs/")) == 2
+    assert calls.count(("POST", "/flow_runs/{id}/set_state")) == 4
+    assert ("PATCH", "/flow_runs/{id}") not in calls
+    assert ("GET", "/flow_runs/{id}") not in calls[:-2]  # the test's own reads are the last two
+    assert not [call for call in calls if call[1].startswith("/admin/storage")]
+    assert storage_asked == []
+    # What the skipped calls would have set is there all the same, from the run's creation.
+    flows = runnable_flows()
+    for flow_run, name in zip(flow_runs, ["purchase-request", "legal-consultation"], strict=True):
+        assert flow_run.name == f"{name} {reference}" and reference in flow_run.tags
+        assert flow_run.state_type == StateType.COMPLETED and flow_run.run_count == 1
+        assert flow_run.flow_version == flows[name].version
+        assert (flow_run.empirical_policy.retries, flow_run.empirical_policy.retry_delay) == (3, 3)
+
+    async def lines_in_prefect() -> list[str]:
+        async with get_client() as client:
+            logs = await client.read_logs(
+                LogFilter(flow_run_id=LogFilterFlowRunId(any_=[f.id for f in flow_runs]))
+            )
+        return [log.message for log in logs]
+
+    # The run's own lines, kept off the console, are in Prefect with the run.
+    wait_until(
+        lambda: any(
+            line.startswith(f"purchase_request {reference}: ") for line in run(lines_in_prefect())
+        ),
+        timeout=30,
+        what="the stage run's log lines in Prefect",
+    )
 
 
 def test_runs_wait_while_prefect_is_down(
