@@ -276,9 +276,11 @@ def _dispatcher(_args: argparse.Namespace) -> int:
     """The outbox dispatcher alone (needs PREFECT_API_URL)."""
     import logging
 
+    from flows.console import keep_stage_run_lines_in_prefect
     from flows.dispatcher import dispatch_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    keep_stage_run_lines_in_prefect()
     asyncio.run(dispatch_forever())
     return 0
 

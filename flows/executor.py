@@ -62,12 +62,14 @@ def runnable_flows() -> dict[str, Flow[Any, Any]]:
     call to Prefect or a write to the database for nothing:
     - no run-name template: the executor names the run when it creates it (the same name), so
       the engine need not rename it;
-    - result storage named (Prefect's local storage, where the default would resolve): left
-      to find it, the engine asks the Prefect server for its default storage on every run,
-      with a blocking call. Stage flows persist no results, as before;
+    - result storage named: left to find it, the engine asks the Prefect server for its
+      default storage on every run, with a blocking call. Unless Prefect's settings name a
+      storage block (which needs no such call), it is Prefect's local storage. Stage flows
+      keep no results, as before; only a failed attempt's error is written there;
     - no completion or failure hooks: the executor records how the run ended as it settles
       the request (`finish`), so the hooks' same update would be a second write."""
-    storage = Path(get_current_settings().results.local_storage_path)
+    results = get_current_settings().results
+    storage = None if results.default_storage_block else Path(results.local_storage_path)
     flows: dict[str, Flow[Any, Any]] = {}
     for stage_flow in STAGE_FLOWS.values():
         copy = stage_flow.with_options(result_storage=storage, persist_result=False)
@@ -89,7 +91,8 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
     rather than Prefect's five times over a minute, which a long-lived client would otherwise
     do: the run is then put back to wait, and the executor backs off as a whole. A 503 (the
     Prefect server's database was busy) is first tried again within a second
-    (`flows/busy_retry.py`).
+    (`flows/busy_retry.py`), and the client skips the two calls of each run that ask Prefect
+    for nothing new (`flows/known_runs.py`).
 
     No flow-run heartbeats either: the first goes out as each run starts, as an event the
     Prefect server must store, while a stage run takes well under a second and a run whose
@@ -119,33 +122,13 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
             auth_string=PREFECT_API_AUTH_STRING.value(),
             api_key=PREFECT_API_KEY.value(),
         )
+        # Built around this client rather than the one its constructor would open for nothing.
         context = AsyncClientContext.model_construct(client=client)
         http = getattr(client, "_client", None)
         if isinstance(http, httpx.AsyncClient):
             retry_busy_quickly(http)
         async with context:
             yield
-
-
-class StageRunLinesStayInPrefect(logging.Filter):
-    """Keeps a stage run's routine lines (it began, its steps, it ended) off the console: they
-    go to Prefect, whose UI shows them with the run, and with a backlog the console's
-    rendering of each cost the executor a tenth of its time. Warnings and errors still show."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        of_a_run = record.name == "prefect.flow_runs" or record.name.startswith(
-            "prefect.flow_runs."
-        )
-        return record.levelno >= logging.WARNING or not of_a_run
-
-
-def keep_stage_run_lines_in_prefect() -> None:
-    """Put `StageRunLinesStayInPrefect` on this process's console handlers (once)."""
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler) and not any(
-            isinstance(f, StageRunLinesStayInPrefect) for f in handler.filters
-        ):
-            handler.addFilter(StageRunLinesStayInPrefect())
 
 
 async def create_flow_run(
@@ -362,10 +345,11 @@ class Executor:
 
     async def recover_lapsed(self) -> int:
         """Settle the runs of executors that died: the Prefect run is marked crashed and the
-        stage asked for again (once, however many executors see it); a claim that never
-        became a run simply goes back in the queue. Once Prefect is found out of reach, the
-        rest are settled without it: each try would hold up this executor's loop (and the
-        renewal of its own claims) for seconds."""
+        stage asked for again (once, however many executors see it); a run that had ended in
+        Prefect is recorded as it ended; a claim that never became a run simply goes back in
+        the queue. Once Prefect is found out of reach, the rest are settled without it: each
+        try would hold up this executor's loop (and the renewal of its own claims) for
+        seconds."""
         rows = lapsed(self.engine, not_ids=list(self.running))
         reachable = True
         for row in rows:
@@ -376,6 +360,11 @@ class Executor:
             try:
                 if reachable:
                     async with get_client() as client:
+                        ended = (await client.read_flow_run(UUID(row.flow_run_id))).state_type
+                        if ended in FINAL_STATUS:
+                            # It ended in Prefect, and its executor died before recording it.
+                            finish(self.engine, row.id, status=FINAL_STATUS[ended])
+                            continue
                         await client.set_flow_run_state(
                             row.flow_run_id, Crashed(message="its executor stopped"), force=True
                         )
@@ -394,7 +383,6 @@ class Executor:
     async def execute_forever(self) -> None:
         """Fill free slots as they free up or every dispatch interval; renew this executor's
         claims and settle lapsed ones a few times a lease. Every run shares one client."""
-        keep_stage_run_lines_in_prefect()
         async with shared_prefect_clients():
             await self._execute()
 

@@ -2,21 +2,23 @@
 for nothing.
 
 Handed a flow run to run, Prefect's flow engine first updates the run with the flow's version
-and retry policy, and then reads the run back before calling the flow. For a run the executor
-created a moment before with that same version and policy, and then moved to Running through
-this engine, neither call tells Prefect or the engine anything new. On the embedded default
-they still cost a stage slot a write and a read on a Prefect server that takes one write at a
-time, which is two of every five calls a stage run makes.
+and retry policy, then moves it to Running, and then reads the run back before calling the
+flow. For a run the executor created a moment before with that same version and policy, the
+update changes nothing, and the read returns what the engine already holds: the state it has
+just set, with the run count and start time Prefect sets on entering Running. On the embedded
+default the two calls still cost a stage slot a write and a read on a Prefect server that takes
+one write at a time: two of every five calls a stage run made.
 
 So, within the task that runs it (`running_here`), the client skips an update that would set a
-run's version and policy to the values it was created with, and answers the engine's first
-read of the run with the engine's own copy of it, which the engine keeps in step with each
-state it sets. Every other call goes to Prefect as before, including every state change and
-any later read (a retried run reads itself afresh)."""
+run's version and policy to the values it was created with, and answers the engine's first read
+of the run from the engine's own copy. Every other call goes to Prefect as before: every state
+change, any update that changes something, and any later read (a retried run reads itself
+afresh, and so sees a pause or a cancellation)."""
 
 import contextlib
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -24,19 +26,37 @@ import httpx
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.objects import FlowRun, FlowRunPolicy
 
-# The run the current task created and is running, until the engine has read it once.
-_RUN_CREATED_HERE: ContextVar[FlowRun | None] = ContextVar("run_created_here", default=None)
+
+@dataclass
+class _CreatedHere:
+    """The run as the engine holds it, and the version and policy it was created with (the
+    engine fills in the policy of the run it holds, so that cannot be compared with itself)."""
+
+    run: FlowRun
+    flow_version: str | None
+    empirical_policy: FlowRunPolicy
+    read_once: bool = False
+
+
+# The run the current task created and is running.
+_CREATED_HERE: ContextVar[_CreatedHere | None] = ContextVar("created_here", default=None)
 
 
 @contextlib.contextmanager
 def running_here(flow_run: FlowRun) -> Iterator[None]:
-    """Within this block (in this task), `flow_run` is the run this executor just created:
+    """Within this block (in this task), `flow_run` is the run this executor has just created:
     pass the same object to the flow engine."""
-    token = _RUN_CREATED_HERE.set(flow_run)
+    token = _CREATED_HERE.set(
+        _CreatedHere(
+            run=flow_run,
+            flow_version=flow_run.flow_version,
+            empirical_policy=flow_run.empirical_policy.model_copy(),
+        )
+    )
     try:
         yield
     finally:
-        _RUN_CREATED_HERE.reset(token)
+        _CREATED_HERE.reset(token)
 
 
 class KnownRunsClient(PrefectClient):
@@ -53,14 +73,14 @@ class KnownRunsClient(PrefectClient):
         infrastructure_pid: str | None = None,
         job_variables: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        run = _RUN_CREATED_HERE.get()
+        created = _CREATED_HERE.get()
         unchanged = (
-            run is not None
-            and run.id == flow_run_id
+            created is not None
+            and created.run.id == flow_run_id
             and (parameters, name, tags, infrastructure_pid, job_variables)
             == (None, None, None, None, None)
-            and flow_version == run.flow_version
-            and empirical_policy == run.empirical_policy
+            and flow_version == created.flow_version
+            and empirical_policy == created.empirical_policy
         )
         if unchanged:
             # The engine does not look at the answer; this is the one Prefect would give.
@@ -77,8 +97,16 @@ class KnownRunsClient(PrefectClient):
         )
 
     async def read_flow_run(self, flow_run_id: UUID) -> FlowRun:
-        run = _RUN_CREATED_HERE.get()
-        if run is not None and run.id == flow_run_id:
-            _RUN_CREATED_HERE.set(None)
-            return run
-        return await super().read_flow_run(flow_run_id)
+        created = _CREATED_HERE.get()
+        run = created.run if created is not None and not created.read_once else None
+        if run is None or run.id != flow_run_id or run.state is None or not run.state.is_running():
+            return await super().read_flow_run(flow_run_id)
+        assert created is not None
+        created.read_once = True
+        # With what Prefect's orchestration set as the run entered Running.
+        return run.model_copy(
+            update={
+                "run_count": run.run_count + 1,
+                "start_time": run.start_time or run.state.timestamp,
+            }
+        )

@@ -12,8 +12,10 @@ import signal
 import ssl
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -23,7 +25,7 @@ from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_c
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.flow_engine import AsyncFlowRunEngine
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
@@ -34,9 +36,11 @@ from flows.executor import (
     runnable_flows,
     shared_prefect_clients,
 )
+from flows.stages import STAGE_FLOWS
+from flows.tracking import on_crashed
 from lifecycle import schema
 from lifecycle.db import transaction
-from lifecycle.models import Case, FlowRequest, Gate
+from lifecycle.models import Case, FlowRequest, Gate, utcnow
 from lifecycle.rules import Stage, Status
 from lifecycle.runorder import Priority
 from lifecycle.schemas import GateDecisionIn
@@ -58,6 +62,19 @@ def requests_of(engine: Engine, case_id: int) -> list[FlowRequest]:
                 .where(FlowRequest.case_id == case_id)
                 .order_by(col(FlowRequest.id))
             )
+        )
+
+
+def waiting_for_a_lock(engine: Engine) -> int:
+    """Sessions of the test's PostgreSQL database waiting for a lock another holds."""
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
         )
 
 
@@ -224,7 +241,7 @@ def test_a_stage_run_asks_prefect_only_what_it_must(
             return read(*args)
 
         monkeypatch.setattr(client_class, "read_server_default_result_storage", recorded)
-    sent: list[tuple[str, str]] = []
+    sent: list[tuple[str, str]] = []  # answered, so a request tried again counts once
 
     async def execute() -> list[FlowRun]:
         async with shared_prefect_clients():
@@ -235,8 +252,10 @@ def test_a_stage_run_asks_prefect_only_what_it_must(
             class Recording(httpx.AsyncBaseTransport):
                 async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
                     path = request.url.path.removeprefix(URL(client.api_url).path.rstrip("/"))
-                    sent.append((request.method, re.sub(r"[0-9a-f-]{36}", "{id}", path)))
-                    return await real.handle_async_request(request)
+                    answer = await real.handle_async_request(request)
+                    if answer.status_code < 500:
+                        sent.append((request.method, re.sub(r"[0-9a-f-]{36}", "{id}", path)))
+                    return answer
 
             transport.inner = Recording()
             await drain(executor)
@@ -272,7 +291,8 @@ def test_a_stage_run_asks_prefect_only_what_it_must(
             )
         return [log.message for log in logs]
 
-    # The run's own lines, kept off the console, are in Prefect with the run.
+    # The run's own lines are in Prefect with the run (the stage runner keeps them off its
+    # console: tests/flows/test_console.py).
     wait_until(
         lambda: any(
             line.startswith(f"purchase_request {reference}: ") for line in run(lines_in_prefect())
@@ -280,6 +300,48 @@ def test_a_stage_run_asks_prefect_only_what_it_must(
         timeout=30,
         what="the stage run's log lines in Prefect",
     )
+
+
+def test_the_executors_flows_cost_no_call_or_write_for_nothing() -> None:
+    flows = runnable_flows()
+    assert sorted(flows) == sorted(stage.name for stage in STAGE_FLOWS.values())
+    for flow in flows.values():
+        assert flow.flow_run_name is None
+        # Named storage (a path: no block to load), so no run asks the server for its default.
+        assert flow.result_storage == Path(get_current_settings().results.local_storage_path)
+        assert flow.persist_result is False
+        assert flow.on_completion_hooks == [] and flow.on_failure_hooks == []
+        # A run whose process is stopping still asks for its stage again.
+        assert flow.on_crashed_hooks == [on_crashed]
+        assert (flow.retries, flow.retry_delay_seconds) == (3, 3)
+
+
+def test_a_run_that_ended_in_prefect_before_its_executor_died_is_recorded_as_it_ended(
+    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("legal")
+    case_id, _ = raise_case(product_database, requester, settings)
+    run(drain(Executor(settings, product_database)))
+    first = requests_of(product_database, case_id)[0]
+    # Its executor died after Prefect had the run Completed, before recording it.
+    with transaction(product_database) as session:
+        row = session.get(FlowRequest, first.id)
+        assert row is not None
+        row.status, row.claimed_until = "running", utcnow() - timedelta(seconds=1)
+    assert run(Executor(settings, product_database).recover_lapsed()) == 1
+
+    async def prefect_state() -> StateType | None:
+        async with get_client() as client:
+            return (await client.read_flow_run(UUID(first.flow_run_id or ""))).state_type
+
+    assert run(prefect_state()) == StateType.COMPLETED  # not overwritten as crashed
+    rows = requests_of(product_database, case_id)
+    assert [(r.flow_name, r.status) for r in rows] == [
+        ("purchase-request", "completed"),
+        ("legal-consultation", "completed"),
+    ]
+    assert rows[0].claimed_until is None
 
 
 def test_runs_wait_while_prefect_is_down(
@@ -350,10 +412,11 @@ def test_an_executor_killed_mid_run_loses_nothing(
         holder.execute(text('SELECT id FROM "case" WHERE id = :id FOR UPDATE'), {"id": case_id})
         first = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
+            # Its steps under way: the run waits for the case's lock.
             wait_until(
-                lambda: requests_of(product_database, case_id)[0].status == "running",
+                lambda: waiting_for_a_lock(product_database) > 0,
                 timeout=120,
-                what="the run to start",
+                what="the run to reach the case",
             )
         finally:
             first.send_signal(signal.SIGKILL)
