@@ -63,9 +63,9 @@ def runnable_flows() -> dict[str, Flow[Any, Any]]:
     - no run-name template: the executor names the run when it creates it (the same name), so
       the engine need not rename it;
     - result storage named: left to find it, the engine asks the Prefect server for its
-      default storage on every run, with a blocking call. Unless Prefect's settings name a
-      storage block (which needs no such call), it is Prefect's local storage. Stage flows
-      keep no results, as before; only a failed attempt's error is written there;
+      default storage on every run. Unless Prefect's settings name a storage block (which
+      needs no such call), it is Prefect's local storage. Stage flows keep no results, as
+      before; only a failed attempt's error is written there;
     - no completion or failure hooks: the executor records how the run ended as it settles
       the request (`finish`), so the hooks' same update would be a second write."""
     results = get_current_settings().results

@@ -113,9 +113,9 @@ class Settings(BaseSettings):
     # Prefect workers on the `procure` work pool run (many machines).
     stage_execution: Literal["in_process", "deployments"] = "in_process"
     # Two: one for bulk work, one kept for a person's next stage. More does not help on the
-    # embedded default (the Prefect server's SQLite takes one write at a time: with 3 or 4 the
-    # runs went no faster, 13.4 and 13.9 a second against 13.4 to 14.9, scripts/bench runs); with
-    # the Prefect server on PostgreSQL, 4 went 14.3 to 17.4 a second against 16.1 with 2.
+    # embedded default (the Prefect server's SQLite takes one write at a time: with 3 the runs
+    # went 15.3 a second against 15.4 to 19.2 with 2, scripts/bench runs); with the Prefect
+    # server on PostgreSQL, 4 went 22.2 a second.
     stage_concurrency: int = Field(default=2, ge=1, le=32)
     # An executor renews its claim on the runs it holds well within this; a claim left to lapse
     # means that executor died, and its runs are settled as crashed and asked for again.

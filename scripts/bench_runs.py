@@ -15,6 +15,7 @@ depend on the machine's load."""
 
 import argparse
 import os
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -275,9 +276,11 @@ def bench(
     extra_env: dict[str, str],
     backlog_decisions: int = 5,
     spacing: float = 15.0,
+    keep_log: Path | None = None,
 ) -> dict[str, Any]:
     """Run the whole benchmark once; returns the figures. During the backlog, up to
-    `backlog_decisions` gates are decided `spacing` seconds apart."""
+    `backlog_decisions` gates are decided `spacing` seconds apart. The product's log is copied
+    to `keep_log`, if given, to see afterwards what held up an outlier."""
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-runs-") as folder:
         product = Product(Path(folder) / "data", extra_env)
@@ -361,6 +364,8 @@ def bench(
             raise
         finally:
             product.stop()
+            if keep_log is not None:
+                shutil.copyfile(product.data_dir.parent / "product.log", keep_log)
     return figures
 
 
@@ -418,10 +423,17 @@ def main() -> int:
     )
     parser.add_argument("--spacing", type=float, default=15.0, help="seconds between them")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the product")
+    parser.add_argument("--keep-log", type=Path, help="copy the product's log to this file")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.env)
     figures = bench(
-        args.cases, args.cap, args.idle_rounds, extra, args.backlog_decisions, args.spacing
+        args.cases,
+        args.cap,
+        args.idle_rounds,
+        extra,
+        args.backlog_decisions,
+        args.spacing,
+        args.keep_log,
     )
     report(figures, args.cases)
     return 0
