@@ -357,20 +357,27 @@ class Executor:
             if row.flow_run_id is None:
                 finish(self.engine, row.id, status="pending")
                 continue
+            ended: str | None = None
             try:
                 if reachable:
                     async with get_client() as client:
-                        ended = (await client.read_flow_run(UUID(row.flow_run_id))).state_type
-                        if ended in FINAL_STATUS:
-                            # It ended in Prefect, and its executor died before recording it.
-                            finish(self.engine, row.id, status=FINAL_STATUS[ended])
-                            continue
-                        await client.set_flow_run_state(
-                            row.flow_run_id, Crashed(message="its executor stopped"), force=True
-                        )
+                        state = (await client.read_flow_run(UUID(row.flow_run_id))).state_type
+                        ended = FINAL_STATUS.get(state) if state else None
+                        if ended is None and state is not StateType.CRASHED:
+                            await client.set_flow_run_state(
+                                row.flow_run_id, Crashed(message="its executor stopped"), force=True
+                            )
             except Exception as exc:
                 reachable = not isinstance(exc, httpx.TransportError)
-                log.warning("could not mark %s crashed in Prefect: %s", row.run_name, exc)
+                log.warning("could not read or mark %s crashed in Prefect: %s", row.run_name, exc)
+            if ended is not None:
+                # It ended in Prefect, and its executor died before recording it. Should this
+                # write fail, the claim stays lapsed and is looked at again, not taken for a crash.
+                finish(self.engine, row.id, status=ended, last_error=None)
+                log.warning(
+                    "stage run %s had ended (%s) as its executor stopped", row.run_name, ended
+                )
+                continue
             with transaction(self.engine) as session:
                 again = outbox.settle_crash(session, flow_run_id=row.flow_run_id)
             log.warning(

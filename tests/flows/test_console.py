@@ -43,8 +43,9 @@ def handlers(tmp_path: Path) -> Iterator[tuple[logging.Handler, logging.Handler]
 
 def test_put_once_on_the_console_only(handlers: tuple[logging.Handler, logging.Handler]) -> None:
     console, file = handlers
-    keep_stage_run_lines_in_prefect()
-    keep_stage_run_lines_in_prefect()
+    with temporary_settings(updates={PREFECT_LOGGING_TO_API_ENABLED: True}):
+        keep_stage_run_lines_in_prefect()
+        keep_stage_run_lines_in_prefect()
     assert [type(f) for f in console.filters] == [StageRunLinesStayInPrefect]
     assert file.filters == []
 

@@ -25,11 +25,18 @@ from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_c
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.flow_engine import AsyncFlowRunEngine
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_DEFAULT_RESULT_STORAGE_BLOCK,
+    get_current_settings,
+    temporary_settings,
+)
+from prefect.states import Failed
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from flows.executor import (
+    FINAL_STATUS,
     MAX_ATTEMPTS,
     Executor,
     release,
@@ -65,15 +72,16 @@ def requests_of(engine: Engine, case_id: int) -> list[FlowRequest]:
         )
 
 
-def waiting_for_a_lock(engine: Engine) -> int:
-    """Sessions of the test's PostgreSQL database waiting for a lock another holds."""
+def waiting_for(engine: Engine, holder: int) -> int:
+    """Sessions held up by a lock that the session `holder` (its backend pid) holds."""
     with engine.connect() as connection:
         return int(
             connection.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
+                    "WHERE :holder = ANY(pg_blocking_pids(pid))"
+                ),
+                {"holder": holder},
             ).scalar_one()
         )
 
@@ -316,32 +324,55 @@ def test_the_executors_flows_cost_no_call_or_write_for_nothing() -> None:
         assert (flow.retries, flow.retry_delay_seconds) == (3, 3)
 
 
+def test_a_storage_block_named_in_prefects_settings_is_left_to_prefect() -> None:
+    # Prefect resolves a block named in its settings without asking the server.
+    with temporary_settings(updates={PREFECT_DEFAULT_RESULT_STORAGE_BLOCK: "local-file-system/x"}):
+        flows = runnable_flows()
+    assert {flow.result_storage for flow in flows.values()} == {None}
+
+
+@pytest.mark.parametrize("ended", [StateType.COMPLETED, StateType.FAILED])
 def test_a_run_that_ended_in_prefect_before_its_executor_died_is_recorded_as_it_ended(
-    prefect: str, product_database: Engine, make_user: Any, settings: Settings, run: Any
+    ended: StateType,
+    prefect: str,
+    product_database: Engine,
+    make_user: Any,
+    settings: Settings,
+    run: Any,
 ) -> None:
     requester, _ = make_user("requester")
     make_user("legal")
     case_id, _ = raise_case(product_database, requester, settings)
     run(drain(Executor(settings, product_database)))
     first = requests_of(product_database, case_id)[0]
-    # Its executor died after Prefect had the run Completed, before recording it.
+    flow_run_id = UUID(first.flow_run_id or "")
+
+    async def end_in_prefect() -> None:
+        if ended is StateType.FAILED:  # as after its last retry
+            async with get_client() as client:
+                await client.set_flow_run_state(flow_run_id, Failed(), force=True)
+
+    run(end_in_prefect())
+    # Its executor died after Prefect had the run ended, before recording it.
     with transaction(product_database) as session:
         row = session.get(FlowRequest, first.id)
         assert row is not None
         row.status, row.claimed_until = "running", utcnow() - timedelta(seconds=1)
+        row.last_error = "ReadTimeout: from an earlier attempt"
     assert run(Executor(settings, product_database).recover_lapsed()) == 1
 
     async def prefect_state() -> StateType | None:
         async with get_client() as client:
-            return (await client.read_flow_run(UUID(first.flow_run_id or ""))).state_type
+            return (await client.read_flow_run(flow_run_id)).state_type
 
-    assert run(prefect_state()) == StateType.COMPLETED  # not overwritten as crashed
+    assert run(prefect_state()) == ended  # not overwritten as crashed
     rows = requests_of(product_database, case_id)
+    # Recorded as it ended, and the stage not asked for again.
     assert [(r.flow_name, r.status) for r in rows] == [
-        ("purchase-request", "completed"),
+        ("purchase-request", FINAL_STATUS[ended]),
         ("legal-consultation", "completed"),
     ]
-    assert rows[0].claimed_until is None
+    assert rows[0].claimed_until is None and rows[0].last_error is None
 
 
 def test_runs_wait_while_prefect_is_down(
@@ -410,11 +441,12 @@ def test_an_executor_killed_mid_run_loses_nothing(
     # The case row is held locked, so the run stops at its first change, mid-run, every time.
     with product_database.connect() as holder:
         holder.execute(text('SELECT id FROM "case" WHERE id = :id FOR UPDATE'), {"id": case_id})
+        holder_pid = int(holder.execute(text("SELECT pg_backend_pid()")).scalar_one())
         first = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
             # Its steps under way: the run waits for the case's lock.
             wait_until(
-                lambda: waiting_for_a_lock(product_database) > 0,
+                lambda: waiting_for(product_database, holder_pid) > 0,
                 timeout=120,
                 what="the run to reach the case",
             )
