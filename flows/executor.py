@@ -32,7 +32,7 @@ from prefect.settings import (
     get_current_settings,
     temporary_settings,
 )
-from prefect.states import Crashed, Pending, to_state_create
+from prefect.states import Crashed, Running, to_state_create
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
@@ -136,7 +136,10 @@ async def create_flow_run(
 ) -> FlowRun:
     """What `PrefectClient.create_flow_run` does, but for a flow already registered: that
     call registers the flow again on every run, a write the Prefect server must make each
-    time. The run is named by the case reference and tagged with it. Its idempotency key is
+    time. The run is named by the case reference and tagged with it, and created Running,
+    since the executor runs it at once: Prefect sets its start time and run count and records
+    the move to Running as it creates it, rather than in a second write a moment later
+    (`flows/known_runs.py` answers the engine's own move to Running). Its idempotency key is
     new for each call, and the same in every resend of the call's request: a create that was
     answered 503 although it had been made (a connection lost as it committed) returns that run
     when sent again, rather than making a second."""
@@ -148,7 +151,7 @@ async def create_flow_run(
         name=request.run_name,
         parameters=request.parameters,
         tags=[reference],
-        state=to_state_create(Pending()),
+        state=to_state_create(Running()),
         empirical_policy=FlowRunPolicy(
             retries=flow.retries, retry_delay=int(flow.retry_delay_seconds or 0)
         ),

@@ -1,19 +1,22 @@
-"""The executor's Prefect client, which spares the Prefect server two calls a stage run makes
+"""The executor's Prefect client, which spares the Prefect server the calls a stage run makes
 for nothing.
 
-Handed a flow run to run, Prefect's flow engine first updates the run with the flow's version
-and retry policy, then moves it to Running, and then reads the run back before calling the
-flow. For a run the executor created a moment before with that same version and policy, the
-update changes nothing, and the read returns what the engine already holds: the state it has
-just set, with the run count and start time Prefect sets on entering Running. On the embedded
-default the two calls still cost a stage slot a write and a read on a Prefect server that takes
-one write at a time: two of every five calls a stage run made.
+The executor creates each stage run already Running, since it runs it at once: the Prefect
+server then sets the run's start time, run count and Running event as it would on a move to
+Running, in the same write as the run. Handed that run, Prefect's flow engine would still
+update it with the flow's version and retry policy, propose Running, and read the run back
+before calling the flow. The update would set the values the run was created with, Running is
+where the run already is, and the read would return what the engine already holds. On the
+embedded default those three calls cost a stage slot two writes and a read on a Prefect server
+that takes one write at a time: three of every five calls a stage run made.
 
 So, within the task that runs it (`running_here`), the client skips an update that would set a
-run's version and policy to the values it was created with, and answers the engine's first read
-of the run from the engine's own copy. Every other call goes to Prefect as before: every state
-change, any update that changes something, and any later read (a retried run reads itself
-afresh, and so sees a pause or a cancellation)."""
+run's version and policy to the values it was created with, answers the engine's first
+proposal of Running with the Running state the run was created in, and answers the engine's
+first read of the run from the engine's own copy. Every other call goes to Prefect as before:
+every other state change (Completed, Failed, a retry's Running), any update that changes
+something, and any later read (a retried run reads itself afresh, and so sees a pause or a
+cancellation)."""
 
 import contextlib
 from collections.abc import Iterable, Iterator
@@ -24,18 +27,26 @@ from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.objects import FlowRun, FlowRunPolicy
+from prefect.client.schemas.objects import FlowRun, FlowRunPolicy, State
+from prefect.client.schemas.responses import (
+    OrchestrationResult,
+    SetStateStatus,
+    StateAcceptDetails,
+)
 
 
 @dataclass
 class _CreatedHere:
-    """The run as the engine holds it, and the version and policy it was created with (the
-    engine fills in the policy of the run it holds, so that cannot be compared with itself)."""
+    """The run as the engine holds it; the version, policy and state it was created with (the
+    engine fills in the policy and replaces the state of the run it holds, so those cannot be
+    compared with themselves); and which of the engine's first calls have been answered."""
 
     run: FlowRun
     flow_version: str | None
     empirical_policy: FlowRunPolicy
-    read_once: bool = False
+    created_running: State | None
+    running_answered: bool = False
+    read_answered: bool = False
 
 
 # The run the current task created and is running.
@@ -44,19 +55,30 @@ _CREATED_HERE: ContextVar[_CreatedHere | None] = ContextVar("created_here", defa
 
 @contextlib.contextmanager
 def running_here(flow_run: FlowRun) -> Iterator[None]:
-    """Within this block (in this task), `flow_run` is the run this executor has just created:
-    pass the same object to the flow engine."""
+    """Within this block (in this task), `flow_run` is the run this executor has just created,
+    as Prefect answered its creation: pass the same object to the flow engine."""
+    state = flow_run.state
+    # A state's own copy takes a new timestamp: this one keeps Prefect's.
+    created_running = state.model_copy(update={"timestamp": state.timestamp}) if state else None
     token = _CREATED_HERE.set(
         _CreatedHere(
             run=flow_run,
             flow_version=flow_run.flow_version,
             empirical_policy=flow_run.empirical_policy.model_copy(),
+            created_running=created_running if state and state.is_running() else None,
         )
     )
     try:
         yield
     finally:
         _CREATED_HERE.reset(token)
+
+
+def _created_here(flow_run_id: UUID | str) -> _CreatedHere | None:
+    created = _CREATED_HERE.get()
+    if created is None or str(created.run.id) != str(flow_run_id):
+        return None
+    return created
 
 
 class KnownRunsClient(PrefectClient):
@@ -73,10 +95,9 @@ class KnownRunsClient(PrefectClient):
         infrastructure_pid: str | None = None,
         job_variables: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        created = _CREATED_HERE.get()
+        created = _created_here(flow_run_id)
         unchanged = (
             created is not None
-            and created.run.id == flow_run_id
             and (parameters, name, tags, infrastructure_pid, job_variables)
             == (None, None, None, None, None)
             and flow_version == created.flow_version
@@ -96,17 +117,33 @@ class KnownRunsClient(PrefectClient):
             job_variables=job_variables,
         )
 
-    async def read_flow_run(self, flow_run_id: UUID) -> FlowRun:
-        created = _CREATED_HERE.get()
-        run = created.run if created is not None and not created.read_once else None
-        if run is None or run.id != flow_run_id or run.state is None or not run.state.is_running():
-            return await super().read_flow_run(flow_run_id)
-        assert created is not None
-        created.read_once = True
-        # With what Prefect's orchestration set as the run entered Running.
-        return run.model_copy(
-            update={
-                "run_count": run.run_count + 1,
-                "start_time": run.start_time or run.state.timestamp,
-            }
+    async def set_flow_run_state(
+        self, flow_run_id: UUID | str, state: State[Any], force: bool = False
+    ) -> OrchestrationResult[Any]:
+        created = _created_here(flow_run_id)
+        first_running = (
+            created is not None
+            and created.created_running is not None
+            and not created.running_answered
+            and not force
+            and state.is_running()
         )
+        if not first_running:
+            return await super().set_flow_run_state(flow_run_id, state, force=force)
+        assert created is not None and created.created_running is not None
+        created.running_answered = True
+        held = created.created_running
+        # What Prefect answers a move to where the run is: accepted, as the state it holds.
+        return OrchestrationResult(
+            state=held.model_copy(update={"timestamp": held.timestamp}),
+            status=SetStateStatus.ACCEPT,
+            details=StateAcceptDetails(),
+        )
+
+    async def read_flow_run(self, flow_run_id: UUID) -> FlowRun:
+        created = _created_here(flow_run_id)
+        if created is None or not created.running_answered or created.read_answered:
+            return await super().read_flow_run(flow_run_id)
+        created.read_answered = True
+        # Prefect set its run count and start time as it created the run Running.
+        return created.run.model_copy()
