@@ -52,7 +52,19 @@ class RetryBusyQuickly(httpx.AsyncBaseTransport):
             self.retried += 1
             log.debug("Prefect busy (503) for %s %s; tried again", request.method, request.url)
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == BUSY:
+            # Rare (about one request in fifty meets a busy database once, and each busy spell
+            # measured so far passed within a try or two): when it happens, a run waits
+            # seconds more, and this line says why.
+            log.warning(
+                "Prefect's database still busy after %d tries of %s %s; "
+                "Prefect's client tries again in 2 s",
+                len(DELAYS_SECONDS) + 1,
+                request.method,
+                request.url.path,
+            )
+        return response
 
     async def __aenter__(self) -> "RetryBusyQuickly":
         await self.inner.__aenter__()

@@ -5,6 +5,7 @@ creating the run are 503."""
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
@@ -105,13 +106,28 @@ def test_the_pauses_are_short_and_jittered(
         assert no_pauses == [factor * delay for delay in DELAYS_SECONDS]
 
 
-def test_still_busy_after_the_quick_tries_is_handed_back(no_pauses: list[float]) -> None:
+def test_still_busy_after_the_quick_tries_is_handed_back_and_said(
+    no_pauses: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
     server = Scripted([503])
     transport = RetryBusyQuickly(server)
-    # Prefect's own retries take it from here.
-    assert send(transport, json={}).status_code == 503
+    # Prefect's own retries take it from here; the log says why the run waits longer.
+    with caplog.at_level(logging.WARNING, logger="procure.executor"):
+        assert send(transport, json={}).status_code == 503
     assert len(server.seen) == len(DELAYS_SECONDS) + 1
     assert transport.retried == len(DELAYS_SECONDS) == len(no_pauses)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Prefect's database still busy after {len(DELAYS_SECONDS) + 1} tries of "
+        "POST /api/flow_runs/; Prefect's client tries again in 2 s"
+    ]
+
+
+def test_busy_then_answered_says_nothing(
+    no_pauses: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="procure.executor"):
+        assert send(RetryBusyQuickly(Scripted([503] * 5 + [201])), json={}).status_code == 201
+    assert caplog.records == []
 
 
 @pytest.mark.parametrize("status", [200, 404, 409, 429, 500, 502])
