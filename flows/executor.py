@@ -91,7 +91,7 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
     rather than Prefect's five times over a minute, which a long-lived client would otherwise
     do: the run is then put back to wait, and the executor backs off as a whole. A 503 (the
     Prefect server's database was busy) is first tried again within a second
-    (`flows/busy_retry.py`), and the client skips the two calls of each run that ask Prefect
+    (`flows/busy_retry.py`), and the client skips the three calls of each run that ask Prefect
     for nothing new (`flows/known_runs.py`).
 
     No flow-run heartbeats either: the first goes out as each run starts, as an event the
