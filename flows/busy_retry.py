@@ -56,10 +56,10 @@ class RetryBusyQuickly(httpx.AsyncBaseTransport):
         if response.status_code == BUSY:
             # Rare (about one request in fifty meets a busy database once, and each busy spell
             # measured so far passed within a try or two): when it happens, a run waits
-            # seconds more, and this line says why.
+            # seconds more, and this line says why (once for each of Prefect's tries).
             log.warning(
                 "Prefect's database still busy after %d tries of %s %s; "
-                "Prefect's client tries again in 2 s",
+                "left to Prefect's client, which tries again after 2 s, then 4 s",
                 len(DELAYS_SECONDS) + 1,
                 request.method,
                 request.url.path,

@@ -3,10 +3,12 @@ in_process`): each due request is claimed, created as a Prefect flow run named b
 reference, and run here by calling the flow, `stage_concurrency` at a time. No Python process
 is started per run, and every run shares one Prefect client. A claim is a lease the executor
 renews while the run goes on; one left to lapse (its executor killed) is settled as crashed and
-the stage asked for again."""
+the stage asked for again. A run left Running in Prefect with no request naming it (lost before
+it was recorded, or given up) is marked crashed there."""
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -32,12 +34,13 @@ from prefect.settings import (
     get_current_settings,
     temporary_settings,
 )
-from prefect.states import Crashed, Running, to_state_create
+from prefect.states import Crashed, Pending, Running, to_state_create
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from flows.busy_retry import retry_busy_quickly
 from flows.known_runs import KnownRunsClient, running_here
+from flows.orphans import ORPHANS_AT_ONCE, crash_orphans
 from flows.stages import STAGE_FLOWS
 from lifecycle.db import transaction
 from lifecycle.models import FlowRequest, utcnow
@@ -67,7 +70,10 @@ def runnable_flows() -> dict[str, Flow[Any, Any]]:
       needs no such call), it is Prefect's local storage. Stage flows keep no results, as
       before; only a failed attempt's error is written there;
     - no completion or failure hooks: the executor records how the run ended as it settles
-      the request (`finish`), so the hooks' same update would be a second write."""
+      the request (`finish`), so the hooks' same update would be a second write;
+    - no parameter check by the engine: the executor checks them before it creates the run
+      (`checked_parameters`), and only the run of parameters that failed is left to the
+      engine's check (`with_parameter_check`)."""
     results = get_current_settings().results
     storage = None if results.default_storage_block else Path(results.local_storage_path)
     flows: dict[str, Flow[Any, Any]] = {}
@@ -76,8 +82,26 @@ def runnable_flows() -> dict[str, Flow[Any, Any]]:
         copy.flow_run_name = None
         copy.on_completion_hooks = []
         copy.on_failure_hooks = []
+        copy.should_validate_parameters = False
         flows[stage_flow.name] = copy
     return flows
+
+
+def with_parameter_check(flow: Flow[Any, Any]) -> Flow[Any, Any]:
+    """`flow` as the engine runs it with its parameters checked: for a request whose
+    parameters failed the executor's check, so the run records the failure in Prefect."""
+    checking = copy.copy(flow)
+    checking.should_validate_parameters = True
+    return checking
+
+
+def checked_parameters(flow: Flow[Any, Any], parameters: dict[str, Any]) -> dict[str, Any] | None:
+    """The parameters as the flow takes them (as the engine would check and convert them), or
+    None if they do not fit it."""
+    try:
+        return flow.validate_parameters(parameters)
+    except Exception:
+        return None
 
 
 @contextlib.asynccontextmanager
@@ -132,14 +156,22 @@ async def shared_prefect_clients() -> AsyncIterator[None]:
 
 
 async def create_flow_run(
-    client: PrefectClient, flow: Flow[Any, Any], flow_id: UUID, request: FlowRequest
+    client: PrefectClient,
+    flow: Flow[Any, Any],
+    flow_id: UUID,
+    request: FlowRequest,
+    *,
+    running: bool = True,
 ) -> FlowRun:
     """What `PrefectClient.create_flow_run` does, but for a flow already registered: that
     call registers the flow again on every run, a write the Prefect server must make each
     time. The run is named by the case reference and tagged with it, and created Running,
     since the executor runs it at once: Prefect sets its start time and run count and records
     the move to Running as it creates it, rather than in a second write a moment later
-    (`flows/known_runs.py` answers the engine's own move to Running). Its idempotency key is
+    (`flows/known_runs.py` answers the engine's own move to Running). A run whose parameters
+    failed the executor's check is created Pending (`running=False`): the engine then fails it
+    from there, as Prefect would any run, rather than as a failed attempt of a Running run,
+    which Prefect would retry. Its idempotency key is
     new for each call, and the same in every resend of the call's request: a create that was
     answered 503 although it had been made (a connection lost as it committed) returns that run
     when sent again, rather than making a second."""
@@ -151,7 +183,7 @@ async def create_flow_run(
         name=request.run_name,
         parameters=request.parameters,
         tags=[reference],
-        state=to_state_create(Running()),
+        state=to_state_create(Running() if running else Pending()),
         empirical_policy=FlowRunPolicy(
             retries=flow.retries, retry_delay=int(flow.retry_delay_seconds or 0)
         ),
@@ -270,6 +302,9 @@ class Executor:
         self.wake = asyncio.Event()
         self.backoff = 0.0
         self.resume_at = 0.0
+        # When to look for runs left Running in Prefect (`_look_for_orphans`): as it starts, for
+        # those an executor before it left, then only after a run that may have left one.
+        self.orphans_due: float | None = 0.0
 
     def _now(self) -> float:
         """The event loop's clock."""
@@ -280,6 +315,12 @@ class Executor:
         self.backoff = min(max(self.backoff * 2, 1.0), MAX_BACKOFF_SECONDS)
         self.resume_at = self._now() + self.backoff
         log.warning("stage runs wait %.0f s: Prefect did not accept them", self.backoff)
+
+    def _look_for_orphans_later(self) -> None:
+        """A run may have been left Running in Prefect: look once it is older than a lease
+        (younger, it may be a run another executor has just created and is about to record)."""
+        due = self._now() + self.lease.total_seconds() + 1
+        self.orphans_due = max(self.orphans_due or 0.0, due)
 
     def fill(self) -> int:
         """Start due runs in the free slots, the awaited first; bulk work leaves one slot for
@@ -315,14 +356,27 @@ class Executor:
         """Create the flow run (named by the case reference, tagged with it) and run it here."""
         assert request.id is not None
         flow = self.flows[request.flow_name]
+        parameters = checked_parameters(flow, request.parameters)
+        checked = parameters is not None
+        if parameters is None:
+            # Left to the engine's check, so that the run records in Prefect why it failed.
+            flow, parameters = with_parameter_check(flow), request.parameters
         try:
             async with get_client() as client:
                 if flow.name not in self.flow_ids:
                     self.flow_ids[flow.name] = await client.create_flow(flow)
-                flow_run = await create_flow_run(client, flow, self.flow_ids[flow.name], request)
+                flow_run = await create_flow_run(
+                    client,
+                    flow,
+                    self.flow_ids[flow.name],
+                    request,
+                    running=checked,
+                )
         except Exception as exc:
             # A Prefect server started afresh knows none of the flows: register them again.
             self.flow_ids.clear()
+            # The create may have been made though its answer was lost.
+            self._look_for_orphans_later()
             release(self.engine, request, exc)
             self._wait_on_prefect()
             return
@@ -330,11 +384,12 @@ class Executor:
         try:
             with running_here(flow_run):
                 state = await run_flow_async(
-                    flow, flow_run=flow_run, parameters=request.parameters, return_type="state"
+                    flow, flow_run=flow_run, parameters=parameters, return_type="state"
                 )
         except Exception as exc:
             # The engine lost Prefect mid-run: every step is safe to repeat, so queue it again.
             log.warning("stage run %s lost Prefect (%s); queued again", request.run_name, exc)
+            self._look_for_orphans_later()
             release(self.engine, request, exc)
             self._wait_on_prefect()
             return
@@ -358,6 +413,8 @@ class Executor:
         for row in rows:
             assert row.id is not None
             if row.flow_run_id is None:
+                # Its executor may have died between creating the run and recording it.
+                self._look_for_orphans_later()
                 finish(self.engine, row.id, status="pending")
                 continue
             ended: str | None = None
@@ -390,6 +447,18 @@ class Executor:
             )
         return len(rows)
 
+    async def _look_for_orphans(self) -> None:
+        """Mark crashed the runs left Running in Prefect (`flows/orphans.py`), when due and
+        Prefect is not being waited on."""
+        if self.orphans_due is None or self._now() < max(self.orphans_due, self.resume_at):
+            return
+        try:
+            looked_at = await crash_orphans(self.engine, sorted(self.flows), lease=self.lease)
+        except Exception as exc:
+            log.warning("could not look for stage runs left running in Prefect: %s", exc)
+            return
+        self.orphans_due = self._now() if looked_at >= ORPHANS_AT_ONCE else None
+
     async def execute_forever(self) -> None:
         """Fill free slots as they free up or every dispatch interval; renew this executor's
         claims and settle lapsed ones a few times a lease. Every run shares one client."""
@@ -406,6 +475,7 @@ class Executor:
                 if self._now() >= next_housekeeping:
                     renew(self.engine, list(self.running), lease=self.lease)
                     await self.recover_lapsed()
+                    await self._look_for_orphans()
                     next_housekeeping = self._now() + housekeeping_every
                 self.fill()
             except Exception:

@@ -12,11 +12,11 @@ that takes one write at a time: three of every five calls a stage run made.
 
 So, within the task that runs it (`running_here`), the client skips an update that would set a
 run's version and policy to the values it was created with, answers the engine's first
-proposal of Running with the Running state the run was created in, and answers the engine's
-first read of the run from the engine's own copy. Every other call goes to Prefect as before:
-every other state change (Completed, Failed, a retry's Running), any update that changes
-something, and any later read (a retried run reads itself afresh, and so sees a pause or a
-cancellation)."""
+proposal of a state, if that is Running, with the Running state the run was created in, and
+then answers the engine's first read of the run from the engine's own copy. Every other call
+goes to Prefect as before: every other state change (Completed, Failed, a retry's Running,
+any move after another), any update that changes something, and any later read (a retried run
+reads itself afresh, and so sees a pause or a cancellation)."""
 
 import contextlib
 from collections.abc import Iterable, Iterator
@@ -45,6 +45,7 @@ class _CreatedHere:
     flow_version: str | None
     empirical_policy: FlowRunPolicy
     created_running: State | None
+    moved: bool = False  # the engine has proposed a state for the run
     running_answered: bool = False
     read_answered: bool = False
 
@@ -121,19 +122,25 @@ class KnownRunsClient(PrefectClient):
         self, flow_run_id: UUID | str, state: State[Any], force: bool = False
     ) -> OrchestrationResult[Any]:
         created = _created_here(flow_run_id)
-        first_running = (
-            created is not None
-            and created.created_running is not None
-            and not created.running_answered
-            and not force
-            and state.is_running()
-        )
-        if not first_running:
+        if created is None:
             return await super().set_flow_run_state(flow_run_id, state, force=force)
-        assert created is not None and created.created_running is not None
+        # Only the engine's first move, and only to Running: after any other (a failure, a
+        # retry), Prefect decides.
+        first_to_running = (
+            not created.moved
+            and created.created_running is not None
+            and state.is_running()
+            and not force
+        )
+        created.moved = True
+        if not first_to_running:
+            return await super().set_flow_run_state(flow_run_id, state, force=force)
+        assert created.created_running is not None
         created.running_answered = True
         held = created.created_running
-        # What Prefect answers a move to where the run is: accepted, as the state it holds.
+        # Accepted, as if the move changed nothing: the run keeps the Running state Prefect
+        # stored as it created it (sent, a second Running would be stored, counted as a second
+        # run of it).
         return OrchestrationResult(
             state=held.model_copy(update={"timestamp": held.timestamp}),
             status=SetStateStatus.ACCEPT,

@@ -118,7 +118,7 @@ def test_still_busy_after_the_quick_tries_is_handed_back_and_said(
     assert transport.retried == len(DELAYS_SECONDS) == len(no_pauses)
     assert [r.getMessage() for r in caplog.records] == [
         f"Prefect's database still busy after {len(DELAYS_SECONDS) + 1} tries of "
-        "POST /api/flow_runs/; Prefect's client tries again in 2 s"
+        "POST /api/flow_runs/; left to Prefect's client, which tries again after 2 s, then 4 s"
     ]
 
 

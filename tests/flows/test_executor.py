@@ -35,6 +35,7 @@ from prefect.states import Failed
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from flows import executor as executor_module
 from flows.executor import (
     FINAL_STATUS,
     MAX_ATTEMPTS,
@@ -43,6 +44,7 @@ from flows.executor import (
     runnable_flows,
     shared_prefect_clients,
 )
+from flows.orphans import crash_orphans
 from flows.stages import STAGE_FLOWS
 from flows.tracking import on_crashed
 from lifecycle import schema
@@ -375,6 +377,80 @@ def test_a_run_that_ended_in_prefect_before_its_executor_died_is_recorded_as_it_
         ("legal-consultation", "completed"),
     ]
     assert rows[0].claimed_until is None and rows[0].last_error is None
+
+
+def test_a_run_left_running_in_prefect_by_a_lost_answer_is_marked_crashed_and_run_again(
+    prefect: str,
+    product_database: Engine,
+    make_user: Any,
+    settings: Settings,
+    run: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    requester, _ = make_user("requester")
+    make_user("legal")
+    settings = settings.model_copy(update={"stage_lease_seconds": 2})
+    case_id, _ = raise_case(product_database, requester, settings)
+    executor = Executor(settings, product_database)
+    create = executor_module.create_flow_run
+    made: list[FlowRun] = []
+
+    async def made_but_answer_lost(*args: Any, **kwargs: Any) -> FlowRun:
+        made.append(await create(*args, **kwargs))
+        raise httpx.ReadError("the connection closed as Prefect answered")
+
+    monkeypatch.setattr(executor_module, "create_flow_run", made_but_answer_lost)
+    run(drain(executor))
+    monkeypatch.setattr(executor_module, "create_flow_run", create)
+    [lost] = made
+    [row] = requests_of(product_database, case_id)
+    assert (row.status, row.flow_run_id) == ("pending", None)  # the stage is queued again
+
+    async def state_of(flow_run_id: UUID) -> StateType | None:
+        async with get_client() as client:
+            return (await client.read_flow_run(flow_run_id)).state_type
+
+    async def look() -> int:
+        return await crash_orphans(product_database, sorted(executor.flows), lease=executor.lease)
+
+    assert run(state_of(lost.id)) == StateType.RUNNING
+    # Younger than a lease, it may be another executor's run about to be recorded: left.
+    assert run(look()) == 0 and run(state_of(lost.id)) == StateType.RUNNING
+    # The executor looks once it is older than a lease.
+    assert executor.orphans_due is not None
+    executor.resume_at = 0.0
+    run(drain(executor))  # the stage runs again, as a new run, held by its request
+    wait_until(lambda: run(look()) >= 1, timeout=10, what="the lost run older than a lease")
+    assert run(state_of(lost.id)) == StateType.CRASHED
+    rows = requests_of(product_database, case_id)
+    assert [r.status for r in rows] == ["completed", "completed"]
+    assert all(run(state_of(UUID(r.flow_run_id or ""))) == StateType.COMPLETED for r in rows)
+
+
+def test_a_run_whose_parameters_do_not_fit_fails_in_prefect_once(
+    prefect: str,
+    product_database: Engine,
+    make_user: Any,
+    settings: Settings,
+    run: Any,
+) -> None:
+    requester, _ = make_user("requester")
+    case_id, _ = raise_case(product_database, requester, settings)
+    with transaction(product_database) as session:
+        [request] = session.exec(select(FlowRequest).where(FlowRequest.case_id == case_id))
+        request.parameters = {**request.parameters, "case_id": "not a number"}
+    # Bounded: run as a failed attempt of a Running run, it would be tried again for good.
+    run(asyncio.wait_for(drain(Executor(settings, product_database)), timeout=60))
+    [row] = requests_of(product_database, case_id)
+
+    async def history() -> list[StateType]:
+        async with get_client() as client:
+            states = await client.read_flow_run_states(UUID(row.flow_run_id or ""))
+        return [state.type for state in states]
+
+    # Created Pending and failed from there by the engine's check, as Prefect fails any run
+    # whose parameters do not fit: not retried as a failed attempt would be.
+    assert row.status == "failed" and run(history()) == [StateType.PENDING, StateType.FAILED]
 
 
 def test_runs_wait_while_prefect_is_down(

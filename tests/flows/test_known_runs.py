@@ -18,7 +18,7 @@ from prefect.client.schemas.responses import (
     SetStateStatus,
     StateAcceptDetails,
 )
-from prefect.states import Completed, Pending, Running
+from prefect.states import Completed, Failed, Pending, Running
 from prefect.utilities.engine import propose_state
 
 from flows.known_runs import KnownRunsClient, running_here
@@ -202,6 +202,23 @@ def test_a_forced_move_and_a_run_not_created_running_go_to_prefect(
 
     asyncio.run(engine_runs())
     assert sent == [("set_state", "RUNNING"), ("set_state", "RUNNING"), ("read", pending.id)]
+
+
+def test_after_any_other_first_move_every_move_goes_to_prefect(
+    sent: list[tuple[str, Any]],
+) -> None:
+    run = created_run()
+
+    async def engine_runs() -> None:
+        async with client() as known:
+            with running_here(run):
+                # As when a run fails before it starts, and Prefect sets it to try again.
+                await engine_moves(known, run, Failed())
+                await engine_moves(known, run, Running())
+                await known.read_flow_run(run.id)
+
+    asyncio.run(engine_runs())
+    assert sent == [("set_state", "FAILED"), ("set_state", "RUNNING"), ("read", run.id)]
 
 
 def test_the_first_read_once_running_is_the_engines_own_and_later_reads_go_to_prefect(
