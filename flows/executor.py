@@ -40,7 +40,7 @@ from sqlmodel import Session, col, select
 
 from flows.busy_retry import retry_busy_quickly
 from flows.known_runs import KnownRunsClient, running_here
-from flows.orphans import ORPHANS_AT_ONCE, crash_orphans
+from flows.orphans import crash_orphans
 from flows.stages import STAGE_FLOWS
 from lifecycle.db import transaction
 from lifecycle.models import FlowRequest, utcnow
@@ -52,6 +52,8 @@ log = logging.getLogger("procure.executor")
 
 MAX_BACKOFF_SECONDS = 30.0
 MAX_ATTEMPTS = 20
+# How often the executor looks for runs left Running in Prefect when it lost none itself.
+ORPHAN_LOOK_SECONDS = 600.0
 # A run's final state as the request shows it; a crash is settled (and asked for again).
 FINAL_STATUS = {
     StateType.COMPLETED: "completed",
@@ -302,9 +304,10 @@ class Executor:
         self.wake = asyncio.Event()
         self.backoff = 0.0
         self.resume_at = 0.0
-        # When to look for runs left Running in Prefect (`_look_for_orphans`): as it starts, for
-        # those an executor before it left, then only after a run that may have left one.
-        self.orphans_due: float | None = 0.0
+        # When next to look for runs left Running in Prefect (`_look_for_orphans`): at once,
+        # for those an executor before it left; then soon after a run that may have left one.
+        self.orphans_due = 0.0
+        self.orphan_look: asyncio.Task[None] | None = None
 
     def _now(self) -> float:
         """The event loop's clock."""
@@ -318,9 +321,9 @@ class Executor:
 
     def _look_for_orphans_later(self) -> None:
         """A run may have been left Running in Prefect: look once it is older than a lease
-        (younger, it may be a run another executor has just created and is about to record)."""
+        (`crash_orphans` looks at none younger)."""
         due = self._now() + self.lease.total_seconds() + 1
-        self.orphans_due = max(self.orphans_due or 0.0, due)
+        self.orphans_due = min(self.orphans_due, due)
 
     def fill(self) -> int:
         """Start due runs in the free slots, the awaited first; bulk work leaves one slot for
@@ -447,17 +450,24 @@ class Executor:
             )
         return len(rows)
 
-    async def _look_for_orphans(self) -> None:
-        """Mark crashed the runs left Running in Prefect (`flows/orphans.py`), when due and
-        Prefect is not being waited on."""
-        if self.orphans_due is None or self._now() < max(self.orphans_due, self.resume_at):
+    def _look_for_orphans(self) -> None:
+        """When due, mark crashed the runs left Running in Prefect (`flows/orphans.py`), in a
+        task of its own, bounded in time, so that a slow Prefect holds up neither the runs
+        nor the renewal of their claims."""
+        busy = self.orphan_look is not None and not self.orphan_look.done()
+        if busy or self._now() < max(self.orphans_due, self.resume_at):
             return
+        self.orphans_due = self._now() + ORPHAN_LOOK_SECONDS
+        self.orphan_look = asyncio.create_task(self._crash_orphans(), name="orphan look")
+
+    async def _crash_orphans(self) -> None:
         try:
-            looked_at = await crash_orphans(self.engine, sorted(self.flows), lease=self.lease)
+            await asyncio.wait_for(
+                crash_orphans(self.engine, sorted(self.flows), lease=self.lease),
+                timeout=ORPHAN_LOOK_SECONDS / 2,
+            )
         except Exception as exc:
-            log.warning("could not look for stage runs left running in Prefect: %s", exc)
-            return
-        self.orphans_due = self._now() if looked_at >= ORPHANS_AT_ONCE else None
+            log.warning("could not look for stage runs left running in Prefect: %r", exc)
 
     async def execute_forever(self) -> None:
         """Fill free slots as they free up or every dispatch interval; renew this executor's
@@ -475,7 +485,7 @@ class Executor:
                 if self._now() >= next_housekeeping:
                     renew(self.engine, list(self.running), lease=self.lease)
                     await self.recover_lapsed()
-                    await self._look_for_orphans()
+                    self._look_for_orphans()
                     next_housekeeping = self._now() + housekeeping_every
                 self.fill()
             except Exception:

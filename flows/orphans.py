@@ -6,7 +6,10 @@ killed in between) or after the executor gave it up (Prefect lost mid-run, the s
 again). The stage itself is not lost: its request goes back in the queue and runs again as a
 new run. But nothing would end the old run in Prefect, where it would show as running for
 good: the executor's runs send no heartbeats, and Prefect marks late only runs that never
-started. So the executor marks such runs crashed."""
+started. So the executor marks such runs crashed: it looks soon after it lost one, and every
+ten minutes for those it could not know of (an executor killed before it recorded its run).
+Every stage run without a deployment on the Prefect server is looked at: a Prefect server
+serves one procure installation."""
 
 import logging
 from collections.abc import Sequence
@@ -22,7 +25,8 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.states import Crashed
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -31,46 +35,64 @@ from lifecycle.models import FlowRequest, utcnow
 
 log = logging.getLogger("procure.executor")
 
-# Runs looked at in one look (the rest in the next).
-ORPHANS_AT_ONCE = 200
+# Runs read from Prefect at a time.
+PAGE = 200
 
 
-def named_runs(engine: Engine, flow_run_ids: list[str]) -> set[str]:
-    """Those of `flow_run_ids` that a request names as its run (running, settled, or lapsed
-    and left to the executor's `recover_lapsed`)."""
-    if not flow_run_ids:
+def still_theirs(engine: Engine, runs: list[FlowRun]) -> set[str]:
+    """The ids of those of `runs` that a request still holds: named as its run while it is
+    submitted or running (one lapsed is left to the executor's `recover_lapsed`), or created
+    for a request that is claimed and has not yet recorded its run (the idempotency key
+    begins with the request's key), whose executor may still be awaiting the create's answer.
+    """
+    if not runs:
         return set()
+    live = ("submitted", "running")
+    keys = {(run.idempotency_key or "").rpartition(":")[0]: str(run.id) for run in runs}
     with Session(engine) as session:
-        return {
-            str(flow_run_id)
-            for flow_run_id in session.exec(
-                select(FlowRequest.flow_run_id).where(
-                    col(FlowRequest.flow_run_id).in_(flow_run_ids)
-                )
+        named = session.exec(
+            select(FlowRequest.flow_run_id).where(
+                col(FlowRequest.flow_run_id).in_([str(run.id) for run in runs]),
+                col(FlowRequest.status).in_(live),
             )
-        }
+        )
+        awaited = session.exec(
+            select(FlowRequest.key).where(
+                col(FlowRequest.key).in_([key for key in keys if key]),
+                col(FlowRequest.status).in_(live),
+                col(FlowRequest.flow_run_id).is_(None),
+                col(FlowRequest.claimed_until) > utcnow(),
+            )
+        )
+        return {str(flow_run_id) for flow_run_id in named} | {keys[key] for key in awaited}
 
 
 async def crash_orphans(engine: Engine, flow_names: Sequence[str], *, lease: timedelta) -> int:
-    """Mark crashed, in Prefect, the runs of `flow_names` left Running that no request names.
-    Only runs that started more than a lease ago are looked at (a younger one may be a run
-    another executor has just created and is about to record), and none from a deployment
-    (the executor creates none). Returns how many runs were looked at."""
+    """Mark crashed, in Prefect, the runs of `flow_names` left Running that no request holds
+    (`still_theirs`). Only runs that started more than a lease ago are looked at, and none from
+    a deployment (the executor creates none). Returns how many were marked crashed."""
     started_before = utcnow() - lease
+    crashed = offset = 0
     async with get_client() as client:
-        runs = await client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=list(flow_names))),
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
-                deployment_id=FlowRunFilterDeploymentId(is_null_=True),
-                start_time=FlowRunFilterStartTime(before_=started_before),
-            ),
-            limit=ORPHANS_AT_ONCE,
-        )
-        named = named_runs(engine, [str(run.id) for run in runs])
-        for orphan in [run for run in runs if str(run.id) not in named]:
-            await client.set_flow_run_state(
-                orphan.id, Crashed(message="left running by its executor"), force=True
+        while True:
+            runs = await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=list(flow_names))),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
+                    deployment_id=FlowRunFilterDeploymentId(is_null_=True),
+                    start_time=FlowRunFilterStartTime(before_=started_before),
+                ),
+                sort=FlowRunSort.START_TIME_ASC,
+                limit=PAGE,
+                offset=offset,
             )
-            log.warning("stage run %s was left running in Prefect: marked crashed", orphan.name)
-    return len(runs)
+            theirs = still_theirs(engine, runs)
+            for orphan in [run for run in runs if str(run.id) not in theirs]:
+                await client.set_flow_run_state(
+                    orphan.id, Crashed(message="left running by its executor"), force=True
+                )
+                crashed += 1
+                log.warning("stage run %s was left running in Prefect: marked crashed", orphan.name)
+            if len(runs) < PAGE:
+                return crashed
+            offset += len(theirs)  # those crashed no longer match

@@ -12,6 +12,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -399,6 +400,15 @@ def test_a_run_left_running_in_prefect_by_a_lost_answer_is_marked_crashed_and_ru
         made.append(await create(*args, **kwargs))
         raise httpx.ReadError("the connection closed as Prefect answered")
 
+    async def executor_looks() -> asyncio.Task[None] | None:
+        executor.resume_at = 0.0
+        executor._look_for_orphans()
+        if executor.orphan_look is not None:
+            await executor.orphan_look
+        return executor.orphan_look
+
+    as_it_started = run(executor_looks())  # for runs an executor before it left
+    assert as_it_started is not None
     monkeypatch.setattr(executor_module, "create_flow_run", made_but_answer_lost)
     run(drain(executor))
     monkeypatch.setattr(executor_module, "create_flow_run", create)
@@ -410,18 +420,33 @@ def test_a_run_left_running_in_prefect_by_a_lost_answer_is_marked_crashed_and_ru
         async with get_client() as client:
             return (await client.read_flow_run(flow_run_id)).state_type
 
-    async def look() -> int:
-        return await crash_orphans(product_database, sorted(executor.flows), lease=executor.lease)
+    def look(lease: timedelta) -> int:
+        return int(run(crash_orphans(product_database, sorted(executor.flows), lease=lease)))
 
     assert run(state_of(lost.id)) == StateType.RUNNING
     # Younger than a lease, it may be another executor's run about to be recorded: left.
-    assert run(look()) == 0 and run(state_of(lost.id)) == StateType.RUNNING
-    # The executor looks once it is older than a lease.
-    assert executor.orphans_due is not None
-    executor.resume_at = 0.0
-    run(drain(executor))  # the stage runs again, as a new run, held by its request
-    wait_until(lambda: run(look()) >= 1, timeout=10, what="the lost run older than a lease")
+    look(timedelta(hours=1))
+    assert run(state_of(lost.id)) == StateType.RUNNING
+    # Nor is a run left whose request is claimed and has not recorded its run yet: its
+    # executor may be awaiting the answer to the create.
+    with transaction(product_database) as session:
+        claimed = session.get(FlowRequest, row.id)
+        assert claimed is not None
+        claimed.status, claimed.claimed_until = "submitted", utcnow() + timedelta(minutes=1)
+    look(timedelta(0))
+    assert run(state_of(lost.id)) == StateType.RUNNING
+    with transaction(product_database) as session:
+        released = session.get(FlowRequest, row.id)
+        assert released is not None
+        released.status, released.claimed_until = "pending", None
+
+    # The executor looks again a lease after it lost the run, not before.
+    assert run(executor_looks()) is as_it_started
+    assert run(state_of(lost.id)) == StateType.RUNNING
+    wait_until(lambda: time.monotonic() >= executor.orphans_due, timeout=10, what="a lease gone by")
+    assert run(executor_looks()) is not as_it_started
     assert run(state_of(lost.id)) == StateType.CRASHED
+    run(drain(executor))  # the stage runs again, as a new run
     rows = requests_of(product_database, case_id)
     assert [r.status for r in rows] == ["completed", "completed"]
     assert all(run(state_of(UUID(r.flow_run_id or ""))) == StateType.COMPLETED for r in rows)
