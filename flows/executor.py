@@ -453,9 +453,12 @@ class Executor:
     def _look_for_orphans(self) -> None:
         """When due, mark crashed the runs left Running in Prefect (`flows/orphans.py`), in a
         task of its own, bounded in time, so that a slow Prefect holds up neither the runs
-        nor the renewal of their claims."""
+        nor the renewal of their claims. Not without a Prefect API URL: a client opened then
+        would start Prefect's temporary server, blocking this loop for tens of seconds."""
         busy = self.orphan_look is not None and not self.orphan_look.done()
         if busy or self._now() < max(self.orphans_due, self.resume_at):
+            return
+        if not PREFECT_API_URL.value():
             return
         self.orphans_due = self._now() + ORPHAN_LOOK_SECONDS
         self.orphan_look = asyncio.create_task(self._crash_orphans(), name="orphan look")
