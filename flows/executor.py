@@ -80,12 +80,12 @@ def runnable_flows() -> dict[str, Flow[Any, Any]]:
     storage = None if results.default_storage_block else Path(results.local_storage_path)
     flows: dict[str, Flow[Any, Any]] = {}
     for stage_flow in STAGE_FLOWS.values():
-        copy = stage_flow.with_options(result_storage=storage, persist_result=False)
-        copy.flow_run_name = None
-        copy.on_completion_hooks = []
-        copy.on_failure_hooks = []
-        copy.should_validate_parameters = False
-        flows[stage_flow.name] = copy
+        runnable = stage_flow.with_options(result_storage=storage, persist_result=False)
+        runnable.flow_run_name = None
+        runnable.on_completion_hooks = []
+        runnable.on_failure_hooks = []
+        runnable.should_validate_parameters = False
+        flows[stage_flow.name] = runnable
     return flows
 
 

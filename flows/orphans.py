@@ -48,7 +48,10 @@ def still_theirs(engine: Engine, runs: list[FlowRun]) -> set[str]:
     if not runs:
         return set()
     live = ("submitted", "running")
-    keys = {(run.idempotency_key or "").rpartition(":")[0]: str(run.id) for run in runs}
+    # A request's key to its runs here: a lost run and its stage's new one share it.
+    keys: dict[str, set[str]] = {}
+    for run in runs:
+        keys.setdefault((run.idempotency_key or "").rpartition(":")[0], set()).add(str(run.id))
     with Session(engine) as session:
         named = session.exec(
             select(FlowRequest.flow_run_id).where(
@@ -64,7 +67,7 @@ def still_theirs(engine: Engine, runs: list[FlowRun]) -> set[str]:
                 col(FlowRequest.claimed_until) > utcnow(),
             )
         )
-        return {str(flow_run_id) for flow_run_id in named} | {keys[key] for key in awaited}
+        return {str(flow_run_id) for flow_run_id in named}.union(*(keys[key] for key in awaited))
 
 
 async def crash_orphans(engine: Engine, flow_names: Sequence[str], *, lease: timedelta) -> int:
